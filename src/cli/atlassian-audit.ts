@@ -1,0 +1,42 @@
+// `atlassian-audit`: the Node face of the core. Subcommands live in src/cli/commands/*.ts.
+import process from 'node:process'
+
+export const USAGE = `atlassian-audit ${__APP_VERSION__}: collect Atlassian audit records, normalize them to ECS, push them.
+
+Usage:
+  atlassian-audit normalize [--product confluence|jira|bitbucket|org] [--deployment cloud|dc] [--no-original]
+  atlassian-audit fetch --site URL --product P --deployment D [--auth MODE] [--email ADDRESS] [--org ORG_ID]
+                        [--since ISO] [--until ISO] [--state FILE] [--gateway URL]
+  atlassian-audit push --collector elasticsearch|splunk-hec|http-ndjson --url URL [--username NAME]
+                       [--auth basic|bearer|apikey|splunk|header:NAME] [--data-stream-namespace NS]
+                       [--batch-size N] [--gzip]
+  atlassian-audit --help | --version
+
+Secrets come from the environment, never from arguments:
+  ATLASSIAN_TOKEN   API token, PAT, org API key, or (--auth session) the Cookie header value (fetch)
+  COLLECTOR_TOKEN   password, token or API key of the collector (push)
+`
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE)
+    return cmd === undefined ? 2 : 0
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    process.stdout.write(`${__APP_VERSION__}\n`)
+    return 0
+  }
+  process.stderr.write(`atlassian-audit: unknown command "${cmd}" (try --help); got ${rest.length} more argument(s)\n`)
+  return 2
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    process.stderr.write(`atlassian-audit: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,180 @@
+// Deterministic identity of an audit record, used for de-duplication (archive primary key,
+// sync overlap re-scans) and idempotent pushes (Elasticsearch `_id`).
+//
+// event.hash = 128-bit hash of `site + "\n" + canonicalJson(record)`: same record from the same site
+// → same hash, whatever key order the server used. Where Atlassian gives a record id (Jira Cloud `id`,
+// organization events `id`) the document key is built from that id instead, so that a record whose
+// mutable metadata changes (e.g. an org event's processedAt) is still one document.
+
+import type { EcsDocument } from '../model'
+
+/** JSON with object keys sorted at every level; arrays keep their order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    const s = JSON.stringify(value)
+    return s === undefined ? 'null' : s
+  }
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ','
+      out += canonicalJson(value[i])
+    }
+    return `${out}]`
+  }
+  const keys = Object.keys(value as Record<string, unknown>).sort()
+  let out = '{'
+  let first = true
+  for (const k of keys) {
+    const v = (value as Record<string, unknown>)[k]
+    if (v === undefined || typeof v === 'function') continue
+    if (!first) out += ','
+    first = false
+    out += `${JSON.stringify(k)}:${canonicalJson(v)}`
+  }
+  return `${out}}`
+}
+
+/**
+ * MurmurHash3 x86 128-bit over the UTF-16 code units of `text`, as 32 lowercase hex digits.
+ * Not cryptographic: it identifies records, it does not authenticate them. Synchronous and fast,
+ * so it fits in the normalizer's hot path (crypto.subtle is async).
+ */
+export function hash128(text: string, seed = 0): string {
+  let h1 = seed >>> 0
+  let h2 = seed >>> 0
+  let h3 = seed >>> 0
+  let h4 = seed >>> 0
+  const c1 = 0x239b961b
+  const c2 = 0xab0e9789
+  const c3 = 0x38b34ae5
+  const c4 = 0xa1e38b93
+  const len = text.length
+  // 8 UTF-16 units = 16 bytes per block
+  const blocks = len >> 3
+  for (let b = 0; b < blocks; b++) {
+    const i = b << 3
+    let k1 = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)
+    let k2 = text.charCodeAt(i + 2) | (text.charCodeAt(i + 3) << 16)
+    let k3 = text.charCodeAt(i + 4) | (text.charCodeAt(i + 5) << 16)
+    let k4 = text.charCodeAt(i + 6) | (text.charCodeAt(i + 7) << 16)
+
+    k1 = Math.imul(k1, c1)
+    k1 = (k1 << 15) | (k1 >>> 17)
+    k1 = Math.imul(k1, c2)
+    h1 ^= k1
+    h1 = (h1 << 19) | (h1 >>> 13)
+    h1 = (h1 + h2) | 0
+    h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0
+
+    k2 = Math.imul(k2, c2)
+    k2 = (k2 << 16) | (k2 >>> 16)
+    k2 = Math.imul(k2, c3)
+    h2 ^= k2
+    h2 = (h2 << 17) | (h2 >>> 15)
+    h2 = (h2 + h3) | 0
+    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0
+
+    k3 = Math.imul(k3, c3)
+    k3 = (k3 << 17) | (k3 >>> 15)
+    k3 = Math.imul(k3, c4)
+    h3 ^= k3
+    h3 = (h3 << 15) | (h3 >>> 17)
+    h3 = (h3 + h4) | 0
+    h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0
+
+    k4 = Math.imul(k4, c4)
+    k4 = (k4 << 18) | (k4 >>> 14)
+    k4 = Math.imul(k4, c1)
+    h4 ^= k4
+    h4 = (h4 << 13) | (h4 >>> 19)
+    h4 = (h4 + h1) | 0
+    h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0
+  }
+  // tail: remaining 0..7 code units, packed like the blocks
+  const tail = blocks << 3
+  const rest = len - tail
+  if (rest > 0) {
+    const unit = (j: number) => (tail + j < len ? text.charCodeAt(tail + j) : 0)
+    let k1 = unit(0) | (unit(1) << 16)
+    let k2 = unit(2) | (unit(3) << 16)
+    let k3 = unit(4) | (unit(5) << 16)
+    let k4 = unit(6) | (unit(7) << 16)
+    if (rest > 6) {
+      k4 = Math.imul(k4, c4)
+      k4 = (k4 << 18) | (k4 >>> 14)
+      k4 = Math.imul(k4, c1)
+      h4 ^= k4
+    }
+    if (rest > 4) {
+      k3 = Math.imul(k3, c3)
+      k3 = (k3 << 17) | (k3 >>> 15)
+      k3 = Math.imul(k3, c4)
+      h3 ^= k3
+    }
+    if (rest > 2) {
+      k2 = Math.imul(k2, c2)
+      k2 = (k2 << 16) | (k2 >>> 16)
+      k2 = Math.imul(k2, c3)
+      h2 ^= k2
+    }
+    k1 = Math.imul(k1, c1)
+    k1 = (k1 << 15) | (k1 >>> 17)
+    k1 = Math.imul(k1, c2)
+    h1 ^= k1
+  }
+  const bytes = len * 2
+  h1 ^= bytes
+  h2 ^= bytes
+  h3 ^= bytes
+  h4 ^= bytes
+  h1 = (h1 + h2 + h3 + h4) | 0
+  h2 = (h2 + h1) | 0
+  h3 = (h3 + h1) | 0
+  h4 = (h4 + h1) | 0
+  h1 = fmix32(h1)
+  h2 = fmix32(h2)
+  h3 = fmix32(h3)
+  h4 = fmix32(h4)
+  h1 = (h1 + h2 + h3 + h4) | 0
+  h2 = (h2 + h1) | 0
+  h3 = (h3 + h1) | 0
+  h4 = (h4 + h1) | 0
+  return hex8(h1) + hex8(h2) + hex8(h3) + hex8(h4)
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h
+}
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0')
+}
+
+/** event.hash of a raw record fetched from `site` ('' when unknown). */
+export function recordFingerprint(site: string, record: unknown): string {
+  return hash128(`${site}\n${canonicalJson(record)}`)
+}
+
+/** Same, for input that is not JSON (kept as text so that a malformed line still has an identity). */
+export function textFingerprint(site: string, text: string): string {
+  return hash128(`${site}\n#text\n${text}`)
+}
+
+/**
+ * The key a document is stored and pushed under: Atlassian's id where it gives one (scoped by site and
+ * dataset so two sites never collide), else the content fingerprint.
+ */
+export function documentKey(doc: Pick<EcsDocument, 'event'> & { atlassian?: unknown }): string {
+  const ev = doc.event
+  if (ev.id !== undefined && ev.id !== '') {
+    const a = (doc.atlassian ?? {}) as { site?: string; product?: string }
+    return hash128(`${a.site ?? ''}\n${a.product ?? ev.dataset ?? ''}\nid:${ev.id}`)
+  }
+  return ev.hash
+}
