@@ -1,5 +1,11 @@
 // `atlassian-audit`: the Node face of the core. Subcommands live in src/cli/commands/*.ts.
 import process from 'node:process'
+import * as fetchCmd from './commands/fetch'
+import * as normalizeCmd from './commands/normalize'
+import * as pushCmd from './commands/push'
+import type { CliCommand } from './io'
+
+const COMMANDS: Record<string, CliCommand> = { normalize: normalizeCmd.run, fetch: fetchCmd.run, push: pushCmd.run }
 
 export const USAGE = `atlassian-audit ${__APP_VERSION__}: collect Atlassian audit records, normalize them to ECS, push them.
 
@@ -27,8 +33,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${__APP_VERSION__}\n`)
     return 0
   }
-  process.stderr.write(`atlassian-audit: unknown command "${cmd}" (try --help); got ${rest.length} more argument(s)\n`)
-  return 2
+  const command = COMMANDS[cmd]
+  if (!command) {
+    process.stderr.write(`atlassian-audit: unknown command "${cmd}" (try --help)\n`)
+    return 2
+  }
+  return command(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env })
 }
 
 main(process.argv.slice(2)).then(
