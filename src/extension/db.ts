@@ -1,0 +1,836 @@
+// The archive: IndexedDB through Dexie. This is the only file that knows table and index names; pages and
+// the background ask for things by meaning (recentEvents, countEvents, facets, aggregate, storeFor ...).
+//
+// Schema (see docs/extension.md for the reasons):
+//   events   key (documentKey) + flattened fields, each filter dimension indexed together with the time
+//            ([site+ts], [action+ts] ...) so every single-dimension filter is answered newest-first with a limit.
+//   streams  per-stream sync state (the core Store's checkpoints), committed in the same transaction as events.
+//   counters maintained counts (total, per site/product/category/action/user/IP/day, badge), updated in the same
+//            transaction as inserts and retention deletes, so the popup never counts rows.
+//   outbox   (v2) events queued per collector, enqueued in the same transaction as the events themselves.
+
+import { Dexie, type DexieOptions, type Table } from 'dexie'
+import { documentKey } from '../core/ecs/identity'
+import type { Deployment, EcsDocument, Product } from '../core/model'
+import type { Store, StreamState } from '../core/sync/store'
+import type {
+  AggregateOptions,
+  Aggregates,
+  ArchiveQueries,
+  EventCount,
+  EventFilter,
+  Facets,
+  FacetValue,
+  PageCursor,
+  RecentOptions,
+  RecentPage,
+  StoredEvent,
+  TimeBucket,
+} from './messages'
+
+export const ARCHIVE_NAME = 'atlassian-audit'
+const DAY = 86_400_000
+const HOUR = 3_600_000
+
+/** A stored event row: the ECS document plus the fields the indexes are built on. */
+interface EventRow {
+  key: string
+  ts: number
+  site: string
+  product: Product | ''
+  deployment: Deployment | ''
+  /** Sorted categories joined by ',' so that one compound index [cat+ts] serves category filters. */
+  cat?: string
+  action?: string
+  user?: string
+  ip?: string
+  outcome?: string
+  doc: EcsDocument
+}
+
+interface StreamRow {
+  id: string
+  site: string
+  state: StreamState
+}
+
+type CounterDim =
+  | 'total'
+  | 'site'
+  | 'product'
+  | 'category'
+  | 'catkey'
+  | 'action'
+  | 'user'
+  | 'ip'
+  | 'day'
+  | 'siteday'
+  | 'flag'
+  | 'meta'
+
+interface CounterRow {
+  id: string
+  dim: CounterDim
+  value: string
+  count: number
+}
+
+/** An outbox entry: one event waiting for one collector. */
+export interface OutboxRow {
+  /** `${collectorId}\n${eventKey}` so that re-queueing the same event is idempotent. */
+  id: string
+  collector: string
+  key: string
+  /** Enqueue order, for first-in first-out delivery. */
+  seq: number
+  /** Epoch ms before which this entry is not tried again (backoff). 0 = now. */
+  notBefore: number
+  attempts: number
+  doc: EcsDocument
+}
+
+/** What routes newly stored events to a collector's outbox (see enqueueFor in storeFor). */
+export interface OutboxRoute {
+  collectorId: string
+  siteIds?: string[]
+  products?: Product[]
+}
+
+const FLAG_FAILED_LOGIN = 'failed-login'
+const FLAG_PERMISSION_CHANGE = 'permission-change'
+const UNSEEN = 'unseen'
+
+class ArchiveDb extends Dexie {
+  events!: Table<EventRow, string>
+  streams!: Table<StreamRow, string>
+  counters!: Table<CounterRow, string>
+  outbox!: Table<OutboxRow, string>
+
+  constructor(name: string, options?: DexieOptions) {
+    super(name, options)
+    this.version(1).stores({
+      events: 'key, ts, [site+ts], [product+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
+      streams: 'id, site',
+      counters: 'id, [dim+count]',
+    })
+    // v2: the outbox for collectors (issue 5). Existing events are not queued retroactively: a collector
+    // added later receives what is synced after it was added (its "push everything" is an export).
+    this.version(2).stores({
+      outbox: 'id, [collector+seq], [collector+notBefore]',
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Flattening a document into its index fields
+
+function str(v: unknown): string | undefined {
+  if (typeof v === 'string' && v !== '') return v
+  if (typeof v === 'number') return String(v)
+  return undefined
+}
+
+function field(doc: EcsDocument, path: string[]): unknown {
+  let cur: unknown = doc
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[p]
+  }
+  return cur
+}
+
+/** The user an event is shown under: the login name, else the display name, e-mail or account id. */
+export function eventUser(doc: EcsDocument): string | undefined {
+  return (
+    str(field(doc, ['user', 'name'])) ??
+    str(field(doc, ['user', 'full_name'])) ??
+    str(field(doc, ['user', 'email'])) ??
+    str(field(doc, ['user', 'id']))
+  )
+}
+
+function stringList(v: unknown): string[] {
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string' && x !== '')
+  if (typeof v === 'string' && v !== '') return [v]
+  return []
+}
+
+function toRow(doc: EcsDocument, site: SiteRef): EventRow {
+  const parsed = Date.parse(String(doc['@timestamp'] ?? ''))
+  const categories = stringList(doc.event.category).sort()
+  const row: EventRow = {
+    key: documentKey(doc),
+    ts: Number.isFinite(parsed) ? parsed : 0,
+    site: site.id,
+    product: site.product ?? '',
+    deployment: site.deployment ?? '',
+    doc,
+  }
+  if (categories.length) row.cat = categories.join(',')
+  const action = str(doc.event.action)
+  if (action) row.action = action
+  const user = eventUser(doc)
+  if (user) row.user = user
+  const ip = str(field(doc, ['source', 'ip'])) ?? str(field(doc, ['source', 'address']))
+  if (ip) row.ip = ip
+  const outcome = str(doc.event.outcome)
+  if (outcome) row.outcome = outcome
+  return row
+}
+
+function rowCategories(row: EventRow): string[] {
+  return row.cat ? row.cat.split(',') : []
+}
+
+function isFailedLogin(row: EventRow): boolean {
+  return row.outcome === 'failure' && rowCategories(row).includes('authentication')
+}
+
+function isPermissionChange(row: EventRow): boolean {
+  if (row.action && /permission|grant|revok|role|admin/i.test(row.action)) return true
+  if (!rowCategories(row).includes('iam')) return false
+  const types = stringList(row.doc.event.type)
+  return types.includes('change') || types.includes('admin') || types.includes('group')
+}
+
+function toStored(row: EventRow): StoredEvent {
+  return {
+    key: row.key,
+    ts: row.ts,
+    siteId: row.site,
+    product: row.product,
+    deployment: row.deployment,
+    action: row.action ?? '',
+    categories: rowCategories(row),
+    user: row.user ?? '',
+    ip: row.ip ?? '',
+    outcome: row.outcome ?? '',
+    doc: row.doc,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Counters
+
+function counterId(dim: CounterDim, value: string): string {
+  return dim === 'total' ? 'total' : `${dim}\n${value}`
+}
+
+class CounterDeltas {
+  readonly map = new Map<string, { dim: CounterDim; value: string; delta: number }>()
+  add(dim: CounterDim, value: string, delta: number): void {
+    const id = counterId(dim, value)
+    const cur = this.map.get(id)
+    if (cur) cur.delta += delta
+    else this.map.set(id, { dim, value, delta })
+  }
+  addRow(row: EventRow, sign: 1 | -1): void {
+    this.add('total', '', sign)
+    this.add('site', row.site, sign)
+    if (row.product) this.add('product', row.product, sign)
+    if (row.cat) {
+      this.add('catkey', row.cat, sign)
+      for (const c of rowCategories(row)) this.add('category', c, sign)
+    }
+    if (row.action) this.add('action', row.action, sign)
+    if (row.user) this.add('user', row.user, sign)
+    if (row.ip) this.add('ip', row.ip, sign)
+    const day = String(Math.floor(row.ts / DAY))
+    this.add('day', day, sign)
+    this.add('siteday', `${row.site}\n${day}`, sign)
+    if (isFailedLogin(row)) this.add('flag', FLAG_FAILED_LOGIN, sign)
+    if (isPermissionChange(row)) this.add('flag', FLAG_PERMISSION_CHANGE, sign)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Query planning
+
+type Dimension = 'site' | 'product' | 'cat' | 'action' | 'user' | 'ip'
+
+interface Plan {
+  /** Index ranges to read newest-first and merge; each range is [index, lower, upper]. */
+  ranges: { index: string; lower: unknown; upper: unknown }[]
+  /** Conditions the chosen index does not already guarantee; absent when the ranges are exact. */
+  residual?: (row: EventRow) => boolean
+  /** Upper bound of the rows the plan will read (from counters), for information. */
+  estimate: number
+}
+
+const MIN = -Infinity
+const MAX = Infinity
+
+function hasConditions(filter: EventFilter): boolean {
+  return (
+    filter.from !== undefined ||
+    filter.to !== undefined ||
+    !!filter.siteIds?.length ||
+    !!filter.products?.length ||
+    !!filter.categories?.length ||
+    !!filter.actions?.length ||
+    !!filter.users?.length ||
+    !!filter.ips?.length ||
+    !!filter.text?.trim()
+  )
+}
+
+function searchable(row: EventRow): string {
+  const message = field(row.doc, ['message'])
+  return `${row.action ?? ''}\n${row.user ?? ''}\n${row.ip ?? ''}\n${typeof message === 'string' ? message : ''}\n${row.doc.event.original ?? ''}`.toLowerCase()
+}
+
+function matcher(filter: EventFilter, skip: Set<Dimension | 'time'>): (row: EventRow) => boolean {
+  const tests: ((row: EventRow) => boolean)[] = []
+  const from = filter.from
+  const to = filter.to
+  if (!skip.has('time')) {
+    if (from !== undefined) tests.push((r) => r.ts >= from)
+    if (to !== undefined) tests.push((r) => r.ts <= to)
+  }
+  const oneOf = (dim: Dimension, values: readonly string[] | undefined, get: (r: EventRow) => string | undefined) => {
+    if (!values?.length || skip.has(dim)) return
+    const set = new Set(values)
+    tests.push((r) => {
+      const v = get(r)
+      return v !== undefined && set.has(v)
+    })
+  }
+  oneOf('site', filter.siteIds, (r) => r.site)
+  oneOf('product', filter.products, (r) => r.product)
+  oneOf('action', filter.actions, (r) => r.action)
+  oneOf('user', filter.users, (r) => r.user)
+  oneOf('ip', filter.ips, (r) => r.ip)
+  if (filter.categories?.length && !skip.has('cat')) {
+    const wanted = filter.categories
+    tests.push((r) => rowCategories(r).some((c) => wanted.includes(c)))
+  }
+  const text = filter.text?.trim().toLowerCase()
+  if (text) tests.push((r) => searchable(r).includes(text))
+  return (row) => {
+    for (const t of tests) if (!t(row)) return false
+    return true
+  }
+}
+
+function compareNewestFirst(a: { ts: number; key: string }, b: { ts: number; key: string }): number {
+  if (a.ts !== b.ts) return b.ts - a.ts
+  return a.key < b.key ? 1 : a.key > b.key ? -1 : 0
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export interface SiteRef {
+  id: string
+  product?: Product
+  deployment?: Deployment
+}
+
+export interface RetentionPolicy {
+  /** Delete events whose time is older than this many days (0 = keep). */
+  retentionDays: number
+  /** Keep at most this many events (0 = no limit). */
+  maxEvents: number
+}
+
+/** The archive. Open it once per page / service worker with openArchive(). */
+export class Archive implements ArchiveQueries {
+  readonly db: ArchiveDb
+
+  constructor(name = ARCHIVE_NAME, options?: DexieOptions) {
+    this.db = new ArchiveDb(name, options)
+  }
+
+  close(): void {
+    this.db.close()
+  }
+
+  /** Deletes the whole database (tests, "reset" in options). */
+  async destroy(): Promise<void> {
+    await this.db.delete()
+  }
+
+  // ------------------------------------------------------------------ sync: the core Store
+
+  /**
+   * The core Store for one site. Every commit writes the new events, the stream state, the counters and
+   * the outbox entries of the collectors whose filter matches, in ONE transaction.
+   */
+  storeFor(site: SiteRef, routes: () => OutboxRoute[] = () => []): Store {
+    return {
+      loadState: async (streamId) => (await this.db.streams.get(streamId))?.state,
+      commit: async (streamId, docs, state) => {
+        const added = await this.commitRows(
+          docs.map((d) => toRow(d, site)),
+          { id: streamId, site: site.id, state },
+          routes(),
+        )
+        return added.map((r) => r.doc)
+      },
+    }
+  }
+
+  /** Adds rows that are not stored yet (by key); returns those newly added, in input order. */
+  async commitRows(rows: EventRow[], stream?: StreamRow, routes: OutboxRoute[] = []): Promise<EventRow[]> {
+    const { events, counters, streams, outbox } = this.db
+    return this.db.transaction('rw', [events, counters, streams, outbox], async () => {
+      const failed = new Set<number>()
+      if (rows.length) {
+        try {
+          await events.bulkAdd(rows)
+        } catch (e) {
+          if (!(e instanceof Dexie.BulkError)) throw e
+          for (const [pos, err] of Object.entries(e.failuresByPos)) {
+            // ConstraintError = the key is already stored (re-synced overlap): idempotence, not a failure.
+            if (err.name !== 'ConstraintError') throw err
+            failed.add(Number(pos))
+          }
+        }
+      }
+      const added = failed.size ? rows.filter((_, i) => !failed.has(i)) : rows
+      if (added.length) {
+        const deltas = new CounterDeltas()
+        for (const row of added) deltas.addRow(row, 1)
+        deltas.add('meta', UNSEEN, added.length)
+        await this.applyDeltas(deltas)
+        if (routes.length) await this.enqueue(added, routes)
+      }
+      if (stream) await streams.put(stream)
+      return added
+    })
+  }
+
+  private async applyDeltas(deltas: CounterDeltas): Promise<void> {
+    const ids = [...deltas.map.keys()]
+    const current = await this.db.counters.bulkGet(ids)
+    const put: CounterRow[] = []
+    const del: string[] = []
+    ids.forEach((id, i) => {
+      const d = deltas.map.get(id)!
+      const count = (current[i]?.count ?? 0) + d.delta
+      if (count > 0 || (d.dim === 'meta' && count === 0 && current[i]))
+        put.push({ id, dim: d.dim, value: d.value, count })
+      else if (current[i]) del.push(id)
+    })
+    if (put.length) await this.db.counters.bulkPut(put)
+    if (del.length) await this.db.counters.bulkDelete(del)
+  }
+
+  private async enqueue(rows: EventRow[], routes: OutboxRoute[]): Promise<void> {
+    const entries: OutboxRow[] = []
+    let seq = Date.now() * 1000
+    for (const route of routes) {
+      for (const row of rows) {
+        if (route.siteIds?.length && !route.siteIds.includes(row.site)) continue
+        if (route.products?.length && !(row.product && route.products.includes(row.product))) continue
+        entries.push({
+          id: `${route.collectorId}\n${row.key}`,
+          collector: route.collectorId,
+          key: row.key,
+          seq: seq++,
+          notBefore: 0,
+          attempts: 0,
+          doc: row.doc,
+        })
+      }
+    }
+    if (entries.length) await this.db.outbox.bulkPut(entries)
+  }
+
+  async loadStreamState(streamId: string): Promise<StreamState | undefined> {
+    return (await this.db.streams.get(streamId))?.state
+  }
+
+  /** Checkpoints of a site (all its streams), deleted when the site is removed. */
+  async deleteSiteStreams(siteId: string): Promise<number> {
+    return this.db.streams.where('site').equals(siteId).delete()
+  }
+
+  // ------------------------------------------------------------------ counters
+
+  private async counter(dim: CounterDim, value = ''): Promise<number> {
+    return (await this.db.counters.get(counterId(dim, value)))?.count ?? 0
+  }
+
+  async totalEvents(): Promise<number> {
+    return this.counter('total')
+  }
+
+  async siteEvents(siteId: string): Promise<number> {
+    return this.counter('site', siteId)
+  }
+
+  /** Events added since the popup was last opened. */
+  async unseen(): Promise<number> {
+    return this.counter('meta', UNSEEN)
+  }
+
+  async markSeen(): Promise<void> {
+    await this.db.counters.put({ id: counterId('meta', UNSEEN), dim: 'meta', value: UNSEEN, count: 0 })
+  }
+
+  private async dimValues(dim: CounterDim, limit: number, rarest = false): Promise<FacetValue[]> {
+    let coll = this.db.counters.where('[dim+count]').between([dim, MIN], [dim, MAX], true, true)
+    if (!rarest) coll = coll.reverse()
+    const rows = await coll.limit(limit).toArray()
+    return rows.map((r) => ({ value: r.value, count: r.count }))
+  }
+
+  /** Distinct values with counts, most frequent first (at most `limit` per dimension). */
+  async facets(limit = 1000): Promise<Facets> {
+    const [siteIds, products, categories, actions, users, ips] = await Promise.all([
+      this.dimValues('site', limit),
+      this.dimValues('product', limit),
+      this.dimValues('category', limit),
+      this.dimValues('action', limit),
+      this.dimValues('user', limit),
+      this.dimValues('ip', limit),
+    ])
+    return { siteIds, products, categories, actions, users, ips }
+  }
+
+  private async sumCounters(dim: CounterDim, values: readonly string[]): Promise<number> {
+    const rows = await this.db.counters.bulkGet(values.map((v) => counterId(dim, v)))
+    return rows.reduce((n, r) => n + (r?.count ?? 0), 0)
+  }
+
+  private async catKeysFor(categories: readonly string[]): Promise<{ keys: string[]; count: number }> {
+    const rows = await this.db.counters.where('[dim+count]').between(['catkey', MIN], ['catkey', MAX]).toArray()
+    const matching = rows.filter((r) => r.value.split(',').some((c) => categories.includes(c)))
+    return { keys: matching.map((r) => r.value), count: matching.reduce((n, r) => n + r.count, 0) }
+  }
+
+  private async dayRangeCount(from: number | undefined, to: number | undefined): Promise<number> {
+    const lo = from === undefined ? MIN : Math.floor(from / DAY)
+    const hi = to === undefined ? MAX : Math.floor(to / DAY)
+    const rows = await this.db.counters.where('[dim+count]').between(['day', MIN], ['day', MAX]).toArray()
+    return rows.reduce((n, r) => (Number(r.value) >= lo && Number(r.value) <= hi ? n + r.count : n), 0)
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  /** Chooses the index whose ranges hold the fewest rows (known from the counters) for this filter. */
+  private async plan(filter: EventFilter): Promise<Plan> {
+    const from = filter.from ?? MIN
+    const to = filter.to ?? MAX
+    const candidates: { dim: Dimension; index: string; values: string[]; estimate: number }[] = []
+    const consider = async (dim: Dimension, counterDim: CounterDim, index: string, values?: readonly string[]) => {
+      if (!values?.length) return
+      candidates.push({ dim, index, values: [...values], estimate: await this.sumCounters(counterDim, values) })
+    }
+    await consider('site', 'site', '[site+ts]', filter.siteIds)
+    await consider('product', 'product', '[product+ts]', filter.products)
+    await consider('action', 'action', '[action+ts]', filter.actions)
+    await consider('user', 'user', '[user+ts]', filter.users)
+    await consider('ip', 'ip', '[ip+ts]', filter.ips)
+    if (filter.categories?.length) {
+      const { keys, count } = await this.catKeysFor(filter.categories)
+      candidates.push({ dim: 'cat', index: '[cat+ts]', values: keys, estimate: count })
+    }
+    let best: (typeof candidates)[number] | undefined = candidates.sort((a, b) => a.estimate - b.estimate)[0]
+    if (best && (filter.from !== undefined || filter.to !== undefined) && best.estimate > 5000) {
+      // A narrow time range may hold fewer rows than the best value list: the day counters tell.
+      const inRange = await this.dayRangeCount(filter.from, filter.to)
+      if (inRange < best.estimate) best = undefined
+    }
+    const hasText = !!filter.text?.trim()
+    if (!best) {
+      return {
+        ranges: [{ index: 'ts', lower: from, upper: to }],
+        residual: candidates.length || hasText ? matcher(filter, new Set(['time'])) : undefined,
+        estimate: await this.dayRangeCount(filter.from, filter.to),
+      }
+    }
+    const chosen = best
+    return {
+      ranges: chosen.values.map((v) => ({ index: chosen.index, lower: [v, from], upper: [v, to] })),
+      residual: candidates.length > 1 || hasText ? matcher(filter, new Set([chosen.dim, 'time'])) : undefined,
+      estimate: chosen.estimate,
+    }
+  }
+
+  /**
+   * Newest events matching the filter, one page at a time. Each index range is read newest-first with the
+   * residual conditions applied while iterating, so a page reads about `limit` rows per range unless the
+   * residual conditions (or a text search) reject many; a text search stops after `scanLimit` rows.
+   */
+  async recentEvents(filter: EventFilter, options: RecentOptions): Promise<RecentPage> {
+    const { rows, truncated } = await this.readPage(filter, options.limit, options.before, options.scanLimit ?? 50_000)
+    const events = rows.map(toStored)
+    const last = rows[rows.length - 1]
+    const next = rows.length === options.limit && last ? { ts: last.ts, key: last.key } : undefined
+    return { events, next: truncated && last ? { ts: last.ts, key: last.key } : next, truncated }
+  }
+
+  private async readPage(
+    filter: EventFilter,
+    limit: number,
+    before: PageCursor | undefined,
+    scanLimit: number,
+  ): Promise<{ rows: EventRow[]; truncated: boolean }> {
+    if (limit <= 0) return { rows: [], truncated: false }
+    const plan = await this.plan(filter)
+    const hasText = !!filter.text?.trim()
+    const perRangeScan = Math.max(1, Math.ceil(scanLimit / plan.ranges.length))
+    let truncated = false
+    const pages = await Promise.all(
+      plan.ranges.map(async (range) => {
+        let upper = range.upper
+        if (before) {
+          upper = Array.isArray(upper)
+            ? [upper[0], Math.min(upper[1] as number, before.ts)]
+            : Math.min(upper as number, before.ts)
+        }
+        if (tsOf(range.lower) > tsOf(upper)) return []
+        let scanned = 0
+        let coll = this.db.events.where(range.index).between(range.lower, upper, true, true).reverse()
+        const residual = plan.residual
+        const after = before
+        if (hasText) {
+          coll = coll.until(() => {
+            if (++scanned > perRangeScan) {
+              truncated = true
+              return true
+            }
+            return false
+          })
+        }
+        if (after || residual) {
+          coll = coll.filter((row) => {
+            if (after && row.ts === after.ts && row.key >= after.key) return false
+            return residual ? residual(row) : true
+          })
+        }
+        return coll.limit(limit).toArray()
+      }),
+    )
+    const merged = pages.length === 1 ? pages[0]! : pages.flat().sort(compareNewestFirst)
+    return { rows: merged.slice(0, limit), truncated }
+  }
+
+  /**
+   * How many events match. Exact from counters for no filter or a single listed dimension without time or
+   * text; otherwise counted up to `cap` (then exact is false: show "1,000+").
+   */
+  async countEvents(filter: EventFilter, cap = 1000): Promise<EventCount> {
+    if (!hasConditions(filter)) return { count: await this.totalEvents(), exact: true }
+    const dims = (
+      [
+        ['site', filter.siteIds],
+        ['product', filter.products],
+        ['action', filter.actions],
+        ['user', filter.users],
+        ['ip', filter.ips],
+        ['category', filter.categories],
+      ] as const
+    ).filter(([, v]) => v?.length)
+    const simple = filter.from === undefined && filter.to === undefined && !filter.text?.trim()
+    if (simple && dims.length === 1) {
+      const [dim, values] = dims[0]!
+      if (dim === 'category') return { count: (await this.catKeysFor(values!)).count, exact: true }
+      return { count: await this.sumCounters(dim, values!), exact: true }
+    }
+    const { rows, truncated } = await this.readPage(filter, cap + 1, undefined, 50_000)
+    return { count: Math.min(rows.length, cap), exact: rows.length <= cap && !truncated }
+  }
+
+  async getEvent(key: string): Promise<StoredEvent | undefined> {
+    const row = await this.db.events.get(key)
+    return row ? toStored(row) : undefined
+  }
+
+  /**
+   * Pages of matching events, newest first, for export and delivery: bounded memory whatever the size.
+   * Text search is not capped here (every row in range is examined).
+   */
+  async *iterate(filter: EventFilter, pageSize = 1000, signal?: AbortSignal): AsyncGenerator<StoredEvent[]> {
+    let before: PageCursor | undefined
+    for (;;) {
+      signal?.throwIfAborted()
+      const { rows } = await this.readPage(filter, pageSize, before, Number.MAX_SAFE_INTEGER)
+      if (rows.length) yield rows.map(toStored)
+      if (rows.length < pageSize) return
+      const last = rows[rows.length - 1]!
+      before = { ts: last.ts, key: last.key }
+    }
+  }
+
+  /** Figures for the dashboard. Unfiltered: from counters. Filtered: from the newest scanLimit matching events. */
+  async aggregate(filter: EventFilter, options: AggregateOptions = {}): Promise<Aggregates> {
+    const top = options.top ?? 10
+    if (!hasConditions(filter)) {
+      const [total, topActions, rarestActions, topUsers, topIps, failed, perms, days] = await Promise.all([
+        this.totalEvents(),
+        this.dimValues('action', top),
+        this.dimValues('action', top, true),
+        this.dimValues('user', top),
+        this.dimValues('ip', top),
+        this.counter('flag', FLAG_FAILED_LOGIN),
+        this.counter('flag', FLAG_PERMISSION_CHANGE),
+        this.db.counters.where('[dim+count]').between(['day', MIN], ['day', MAX]).toArray(),
+      ])
+      const overTime = days
+        .map((d) => ({ start: Number(d.value) * DAY, count: d.count }))
+        .sort((a, b) => a.start - b.start)
+      const [failedRecent, permRecent] = await Promise.all([
+        this.recentFlagged(isFailedLogin, 10),
+        this.recentFlagged(isPermissionChange, 10),
+      ])
+      return {
+        bucket: 'day',
+        overTime,
+        topActions,
+        rarestActions,
+        topUsers,
+        topIps,
+        failedLogins: { count: failed, recent: failedRecent },
+        permissionChanges: { count: perms, recent: permRecent },
+        total,
+        sampled: false,
+      }
+    }
+    const scanLimit = options.scanLimit ?? 200_000
+    const { rows, truncated } = await this.readPage(filter, scanLimit, undefined, scanLimit)
+    const sampled = truncated || rows.length >= scanLimit
+    const span = (filter.to ?? rows[0]?.ts ?? 0) - (filter.from ?? rows[rows.length - 1]?.ts ?? 0)
+    const bucket = options.bucket && options.bucket !== 'auto' ? options.bucket : span <= 3 * DAY ? 'hour' : 'day'
+    const width = bucket === 'hour' ? HOUR : DAY
+    const buckets = new Map<number, number>()
+    const actions = new Map<string, number>()
+    const users = new Map<string, number>()
+    const ips = new Map<string, number>()
+    const failed: EventRow[] = []
+    const perms: EventRow[] = []
+    const bump = (m: Map<string, number>, k: string | undefined) => {
+      if (k) m.set(k, (m.get(k) ?? 0) + 1)
+    }
+    for (const row of rows) {
+      const start = Math.floor(row.ts / width) * width
+      buckets.set(start, (buckets.get(start) ?? 0) + 1)
+      bump(actions, row.action)
+      bump(users, row.user)
+      bump(ips, row.ip)
+      if (isFailedLogin(row)) failed.push(row)
+      if (isPermissionChange(row)) perms.push(row)
+    }
+    const ranked = (m: Map<string, number>) =>
+      [...m].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || cmp(a.value, b.value))
+    const actionsRanked = ranked(actions)
+    const overTime: TimeBucket[] = [...buckets]
+      .map(([start, count]) => ({ start, count }))
+      .sort((a, b) => a.start - b.start)
+    return {
+      bucket,
+      overTime,
+      topActions: actionsRanked.slice(0, top),
+      rarestActions: actionsRanked.slice(-top).reverse(),
+      topUsers: ranked(users).slice(0, top),
+      topIps: ranked(ips).slice(0, top),
+      failedLogins: { count: failed.length, recent: failed.slice(0, 10).map(toStored) },
+      permissionChanges: { count: perms.length, recent: perms.slice(0, 10).map(toStored) },
+      total: rows.length,
+      sampled,
+    }
+  }
+
+  private async recentFlagged(
+    test: (row: EventRow) => boolean,
+    limit: number,
+    scanLimit = 20_000,
+  ): Promise<StoredEvent[]> {
+    let scanned = 0
+    const rows = await this.db.events
+      .orderBy('ts')
+      .reverse()
+      .until(() => ++scanned > scanLimit)
+      .filter(test)
+      .limit(limit)
+      .toArray()
+    return rows.map(toStored)
+  }
+
+  // ------------------------------------------------------------------ retention
+
+  /**
+   * Deletes what the policy no longer keeps, oldest first, in transactions of at most `chunk` events, each
+   * also updating the counters. Returns the number deleted. Bounded work per call: at most `maxChunks`.
+   */
+  async enforceRetention(policy: RetentionPolicy, now = Date.now(), chunk = 500, maxChunks = 200): Promise<number> {
+    let deleted = 0
+    for (let i = 0; i < maxChunks; i++) {
+      const n = await this.deleteOldestChunk(policy, now, chunk)
+      deleted += n
+      if (n < chunk) break
+    }
+    return deleted
+  }
+
+  private async deleteOldestChunk(policy: RetentionPolicy, now: number, chunk: number): Promise<number> {
+    const { events, counters } = this.db
+    return this.db.transaction('rw', [events, counters], async () => {
+      let victims: EventRow[] = []
+      if (policy.retentionDays > 0) {
+        victims = await events
+          .where('ts')
+          .below(now - policy.retentionDays * DAY)
+          .limit(chunk)
+          .toArray()
+      }
+      if (victims.length < chunk && policy.maxEvents > 0) {
+        const total = await this.totalEvents()
+        const excess = total - victims.length - policy.maxEvents
+        if (excess > 0) {
+          const seen = new Set(victims.map((v) => v.key))
+          const extra = await events
+            .orderBy('ts')
+            .filter((r) => !seen.has(r.key))
+            .limit(Math.min(excess, chunk - victims.length))
+            .toArray()
+          victims = victims.concat(extra)
+        }
+      }
+      if (!victims.length) return 0
+      await this.deleteRows(victims)
+      return victims.length
+    })
+  }
+
+  private async deleteRows(rows: EventRow[]): Promise<void> {
+    const deltas = new CounterDeltas()
+    for (const row of rows) deltas.addRow(row, -1)
+    await this.db.events.bulkDelete(rows.map((r) => r.key))
+    await this.applyDeltas(deltas)
+  }
+
+  /** Deletes every event of a site, in bounded transactions (removing a site with "delete its events"). */
+  async deleteSiteEvents(siteId: string, chunk = 500): Promise<number> {
+    let deleted = 0
+    for (;;) {
+      const n = await this.db.transaction('rw', [this.db.events, this.db.counters], async () => {
+        const rows = await this.db.events
+          .where('[site+ts]')
+          .between([siteId, MIN], [siteId, MAX])
+          .limit(chunk)
+          .toArray()
+        if (rows.length) await this.deleteRows(rows)
+        return rows.length
+      })
+      deleted += n
+      if (n < chunk) return deleted
+    }
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function tsOf(bound: unknown): number {
+  return Array.isArray(bound) ? (bound[1] as number) : (bound as number)
+}
+
+/** Opens the archive (Dexie opens lazily on first use). */
+export function openArchive(name = ARCHIVE_NAME, options?: DexieOptions): Archive {
+  return new Archive(name, options)
+}
+
+export type { EventRow }
