@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest'
+import { sinkKey, splitBatches, utf8Length } from '../../src/core/sinks/batch'
+import { CollectorAuthError, CollectorConfigError, CollectorEndpointError } from '../../src/core/sinks/errors'
+import { authHeader, checkCollectorUrl, parseRetryAfter } from '../../src/core/sinks/http'
+import { createSink } from '../../src/core/sinks/index'
+import type { CollectorConfig } from '../../src/core/sinks/sink'
+import { fakeFetch, json, makeDoc } from './sinks-helpers'
+
+const hec: CollectorConfig = {
+  id: 'hec',
+  kind: 'splunk-hec',
+  url: 'https://splunk.example.com:8088',
+  auth: { scheme: 'splunk' },
+}
+const ndjson: CollectorConfig = {
+  id: 'nd',
+  kind: 'http-ndjson',
+  url: 'https://logs.example.com/ingest?pipeline=atlassian',
+  auth: { scheme: 'bearer' },
+  headers: { 'X-Source': 'atlassian-audit' },
+}
+
+describe('the https rule and URLs', () => {
+  it('plain http only for loopback; no credentials in URLs', () => {
+    for (const ok of [
+      'http://127.0.0.1:9200',
+      'http://127.8.9.10/',
+      'http://localhost:8088',
+      'http://[::1]:80',
+      'https://es.example.com',
+    ]) {
+      expect(() => checkCollectorUrl(ok)).not.toThrow()
+    }
+    for (const bad of [
+      'http://10.0.0.1:9200',
+      'http://es.example.com',
+      'http://128.0.0.1',
+      'ftp://127.0.0.1',
+      'not a url',
+    ]) {
+      expect(() => checkCollectorUrl(bad)).toThrow(CollectorConfigError)
+    }
+    expect(() => checkCollectorUrl('https://elastic:pw@es.example.com')).toThrow(/must not contain credentials/)
+    expect(() => createSink({ ...hec, url: 'http://splunk.internal:8088' }, 't')).toThrow(/only allowed for loopback/)
+  })
+
+  it('auth headers for every scheme; config errors never quote the secret', () => {
+    const c = (auth: CollectorConfig['auth']): CollectorConfig => ({ ...ndjson, auth })
+    expect(authHeader(c({ scheme: 'basic', username: 'José' }), 'pässword')).toEqual([
+      'Authorization',
+      `Basic ${Buffer.from('José:pässword').toString('base64')}`,
+    ])
+    expect(authHeader(c({ scheme: 'bearer' }), 'tok')).toEqual(['Authorization', 'Bearer tok'])
+    expect(authHeader(c({ scheme: 'apikey' }), 'a2V5')).toEqual(['Authorization', 'ApiKey a2V5'])
+    expect(authHeader(c({ scheme: 'splunk' }), 'guid')).toEqual(['Authorization', 'Splunk guid'])
+    expect(authHeader(c({ scheme: 'header', headerName: 'DD-API-KEY' }), 'k')).toEqual(['DD-API-KEY', 'k'])
+    expect(authHeader(c({ scheme: 'none' }), undefined)).toBeUndefined()
+    expect(() => authHeader(c({ scheme: 'bearer' }), undefined)).toThrow(CollectorConfigError)
+    const secret = 'line1\nInjected: yes'
+    let message = ''
+    try {
+      authHeader(c({ scheme: 'bearer' }), secret)
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toMatch(/cannot be sent in an HTTP header/)
+    expect(message).not.toContain('Injected')
+  })
+
+  it('Retry-After in seconds or as a date', () => {
+    expect(parseRetryAfter('3')).toBe(3000)
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000)
+    expect(parseRetryAfter(null)).toBeUndefined()
+  })
+})
+
+describe('batching', () => {
+  it('splits by count and by bytes, keeps order, never leaves an oversized item out', () => {
+    const items = [5, 5, 5, 20, 5, 5]
+    expect(splitBatches(items, { maxDocs: 2, maxBytes: 100 }, (x) => x)).toEqual([
+      [5, 5],
+      [5, 20],
+      [5, 5],
+    ])
+    expect(splitBatches(items, { maxDocs: 10, maxBytes: 12 }, (x) => x)).toEqual([[5, 5], [5], [20], [5, 5]])
+  })
+
+  it('utf8Length equals TextEncoder', () => {
+    for (const s of ['abc', 'é', '€', '😀', 'a\ud800b', JSON.stringify(makeDoc(1))]) {
+      expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length)
+    }
+  })
+
+  it('the sink splits documents into requests by batchSize and batchBytes', async () => {
+    const f = fakeFetch(() => new Response('{}', { status: 200 }))
+    const docs = Array.from({ length: 25 }, (_, i) => makeDoc(i))
+    const res = await createSink({ ...ndjson, batchSize: 10 }, 't', { fetch: f.fetch }).send(docs)
+    expect(f.requests.map((r) => r.body.split('\n').length - 1)).toEqual([10, 10, 5])
+    expect(res.delivered).toEqual(docs.map(sinkKey))
+    const oneDocBytes = new TextEncoder().encode(`${JSON.stringify(docs[0])}\n`).length
+    const g = fakeFetch(() => new Response('{}', { status: 200 }))
+    await createSink({ ...ndjson, batchBytes: oneDocBytes * 3 + 5 }, 't', { fetch: g.fetch }).send(docs.slice(0, 7))
+    expect(g.requests.map((r) => r.body.split('\n').length - 1)).toEqual([3, 3, 1])
+  })
+})
+
+describe('splunk-hec sink', () => {
+  it('posts concatenated envelopes with time, host, source, sourcetype and the ECS event', async () => {
+    const f = fakeFetch(() => json(200, { text: 'Success', code: 0 }))
+    const docs = [makeDoc(1, 'jira'), makeDoc(2, 'confluence', 'https://wiki.corp.example.com/confluence')]
+    const res = await createSink({ ...hec, splunkIndex: 'atlassian' }, '00000000-0000-0000-0000-000000000000', {
+      fetch: f.fetch,
+    }).send(docs)
+    expect(res.delivered).toEqual(docs.map(sinkKey))
+    const req = f.requests[0]
+    expect(req.url).toBe('https://splunk.example.com:8088/services/collector/event')
+    expect(req.headers.authorization).toBe('Splunk 00000000-0000-0000-0000-000000000000')
+    const events = req.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(events).toEqual([
+      {
+        time: Date.parse(docs[0]['@timestamp']!) / 1000,
+        host: 'acme.atlassian.net',
+        source: 'atlassian:jira:audit',
+        sourcetype: 'atlassian:audit:ecs',
+        index: 'atlassian',
+        event: docs[0],
+      },
+      {
+        time: Date.parse(docs[1]['@timestamp']!) / 1000,
+        host: 'wiki.corp.example.com',
+        source: 'atlassian:confluence:audit',
+        sourcetype: 'atlassian:audit:ecs',
+        index: 'atlassian',
+        event: docs[1],
+      },
+    ])
+    expect(events[0].time).toBe(1704067200.001)
+  })
+
+  it('code 9 / 503 retry; wrong token is an auth error; incorrect index is an endpoint error; invalid-event-number rejects one', async () => {
+    const docs = [1, 2, 3].map((i) => makeDoc(i))
+    const busy = fakeFetch(() => json(503, { text: 'Server is busy', code: 9 }))
+    expect((await createSink(hec, 't', { fetch: busy.fetch }).send(docs)).retry).toHaveLength(3)
+    const wrong = fakeFetch(() => json(403, { text: 'Invalid token', code: 4 }))
+    const err = await createSink(hec, 'wrong-token', { fetch: wrong.fetch })
+      .send(docs)
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(CollectorAuthError)
+    expect((err as Error).message).toMatch(/HTTP 403.*Invalid token/)
+    const index = fakeFetch(() => json(400, { text: 'Incorrect index', code: 7 }))
+    await expect(createSink(hec, 't', { fetch: index.fetch }).send(docs)).rejects.toBeInstanceOf(CollectorEndpointError)
+    const invalid = fakeFetch(() => json(400, { text: 'Invalid data format', code: 6, 'invalid-event-number': 1 }))
+    const res = await createSink(hec, 't', { fetch: invalid.fetch }).send(docs)
+    expect(res.rejected.map((r) => r.key)).toEqual([sinkKey(docs[1])])
+    expect(res.retry).toEqual([sinkKey(docs[0]), sinkKey(docs[2])])
+  })
+})
+
+describe('http-ndjson sink', () => {
+  it('posts one document per line with the extra headers to the exact URL', async () => {
+    const f = fakeFetch(() => new Response(null, { status: 204 }))
+    const docs = [makeDoc(1), makeDoc(2)]
+    const res = await createSink(ndjson, 'tok', { fetch: f.fetch }).send(docs)
+    expect(res.delivered).toHaveLength(2)
+    const req = f.requests[0]
+    expect(req.url).toBe('https://logs.example.com/ingest?pipeline=atlassian')
+    expect(req.headers['x-source']).toBe('atlassian-audit')
+    expect(req.headers.authorization).toBe('Bearer tok')
+    expect(req.headers['content-type']).toBe('application/x-ndjson')
+    expect(req.body).toBe(`${JSON.stringify(docs[0])}\n${JSON.stringify(docs[1])}\n`)
+  })
+
+  it('429/5xx retry, 400 rejects all, 404 is an endpoint error, timeout retries', async () => {
+    const docs = [makeDoc(1), makeDoc(2)]
+    for (const status of [429, 500, 502, 503]) {
+      const f = fakeFetch(() => new Response('', { status }))
+      expect((await createSink(ndjson, 't', { fetch: f.fetch }).send(docs)).retry).toHaveLength(2)
+    }
+    const bad = fakeFetch(() => new Response('invalid json at line 2', { status: 400 }))
+    const res = await createSink(ndjson, 't', { fetch: bad.fetch }).send(docs)
+    expect(res.rejected.map((r) => r.reason)).toEqual([
+      'the collector refused the batch (HTTP 400: invalid json at line 2)',
+      'the collector refused the batch (HTTP 400: invalid json at line 2)',
+    ])
+    const missing = fakeFetch(() => new Response('', { status: 404 }))
+    await expect(createSink(ndjson, 't', { fetch: missing.fetch }).send(docs)).rejects.toBeInstanceOf(
+      CollectorEndpointError,
+    )
+    const slow = await createSink({ ...ndjson, timeoutMs: 50 }, 't', {
+      fetch: (_u, init) =>
+        new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
+    }).send(docs)
+    expect(slow.retry).toHaveLength(2)
+    expect(slow.transientError).toMatch(/did not answer within 0.05 s/)
+  })
+
+  it('an abort from the caller propagates and reports nothing', async () => {
+    const controller = new AbortController()
+    const sink = createSink(ndjson, 't', {
+      fetch: (_u, init) =>
+        new Promise((_resolve, reject) => {
+          init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))
+          controller.abort(new Error('stopped by test'))
+        }),
+    })
+    await expect(sink.send([makeDoc(1)], controller.signal)).rejects.toThrow('stopped by test')
+  })
+})
