@@ -1,0 +1,428 @@
+// The sync engine: turns an audit API (core/atlassian/apis) into an exactly-once stream of ECS documents in a
+// Store, whatever the Store is. See docs/collection.md for the argument; in short:
+// - A run pins its window [from, until] before the first request; `until` is "now", so records written during
+//   the run wait for the next run instead of shifting offsets.
+// - Newest-first APIs are paged by time, not by a growing offset: after each page the window's top becomes the
+//   oldest time seen (`low`) and the records already stored at exactly `low` are skipped (`atLow`). Inserts
+//   above `low` cannot shift anything; many records sharing one millisecond are handled by the skip count.
+//   Cursor APIs (DC "<ms>,<id>") page by their cursor, which is positional in the same way.
+// - Every page is committed with the state that says how far the run got ("everything in (low, until] is
+//   stored"), in one atomic Store.commit. A run killed anywhere resumes from the last commit: same window,
+//   same position; anything fetched but not committed is fetched again.
+// - The next run starts `overlapMs` (default 10 min) behind the previous `until`, to collect records that
+//   reach the audit log late; what it finds again is dropped by document identity (documentKey), never by
+//   moving the bound "+1 ms" (which loses records sharing the boundary millisecond).
+// - The organization events-stream is ascending by processedAt with a resumable cursor: it is polled from the
+//   persisted cursor until a short page, de-duplicated by event id.
+
+import type { ApiId, AuditApi, ParsedPage, TimeWindow } from '../atlassian/apis/api'
+import { DAY_MS, EnvelopeError } from '../atlassian/apis/api'
+import type { Authenticator } from '../atlassian/auth'
+import { displayBase } from '../atlassian/auth'
+import type { AtlassianClient } from '../atlassian/client'
+import type { StreamTarget } from '../atlassian/connect'
+import { MalformedResponseError } from '../atlassian/errors'
+import { normalizeRecord } from '../ecs/normalize'
+import type { EcsDocument, NormalizeContext, Progress, Site } from '../model'
+import type { CommitInfo, Store, StreamState } from './store'
+
+export const DEFAULT_LOOKBACK_MS = 7 * DAY_MS
+export const DEFAULT_OVERLAP_MS = 10 * 60_000
+const FOREVER = Number.MAX_SAFE_INTEGER
+
+export interface SyncOptions {
+  signal?: AbortSignal
+  now?: () => number
+  /** First run: how far back to start (capped at the API's retention). Default 7 days. */
+  lookbackMs?: number
+  /** First run: explicit start (epoch ms); wins over lookbackMs. Ignored once a checkpoint exists. */
+  since?: number
+  /** Pin the upper bound instead of "now" (epoch ms). */
+  until?: number
+  /** How far behind the previous run's upper bound the next run starts again. Default 10 minutes. */
+  overlapMs?: number
+  /** Records per request; default min(1000, the API's maximum). */
+  limit?: number
+  onProgress?: (progress: SyncProgress) => void
+  log?: (line: string) => void
+  /** Replaces the normalizer (benchmarks measure the engine without it). */
+  normalize?: (record: unknown, ctx: NormalizeContext) => EcsDocument
+}
+
+export interface SyncProgress extends Progress {
+  streamId: string
+  phase: 'backfill' | 'incremental' | 'resume' | 'done'
+  /** Documents newly stored by this call. */
+  stored: number
+  window: TimeWindow
+}
+
+export interface SyncResult {
+  streamId: string
+  api: ApiId
+  pages: number
+  /** Records received in the window (before de-duplication). */
+  fetched: number
+  /** Documents newly stored. */
+  stored: number
+  /** Upper bound of the last completed run (everything up to it is collected). */
+  checkpoint?: number
+  /** True when an interrupted run was finished first. */
+  resumed: boolean
+}
+
+/** Persisted per stream (JSON). `v` lets a later version migrate it. */
+interface WindowState {
+  v: 1
+  api: ApiId
+  checkpoint?: number
+  run?: RunState
+}
+
+interface RunState {
+  kind: 'backfill' | 'incremental'
+  from: number
+  until: number
+  /** Everything with a record time in (low, until] is stored. */
+  low?: number
+  /** Records at exactly `low` already stored (offset APIs skip them on the next request). */
+  atLow?: number
+  /** Cursor APIs: where the next page starts. */
+  cursor?: string
+  /** Set when the server's order was not newest-first: plain offset paging in the pinned window. */
+  plainOffset?: number
+  pages: number
+  fetched: number
+}
+
+interface StreamCursorState {
+  v: 1
+  api: ApiId
+  cursor?: string
+  /** Largest record time (processedAt) stored. */
+  highWater?: number
+  /** Where the first poll started (for progress). */
+  startedAt?: number
+  checkpoint?: number
+}
+
+function asWindowState(raw: StreamState | undefined, api: AuditApi): WindowState {
+  if (raw && raw.v === 1 && raw.api === api.id) return raw as unknown as WindowState
+  return { v: 1, api: api.id }
+}
+
+function asCursorState(raw: StreamState | undefined, api: AuditApi): StreamCursorState {
+  if (raw && raw.v === 1 && raw.api === api.id) return raw as unknown as StreamCursorState
+  return { v: 1, api: api.id }
+}
+
+interface Context {
+  target: StreamTarget
+  store: Store
+  opts: SyncOptions
+  limit: number
+  overlap: number
+  now: () => number
+  normalize: (record: unknown, ctx: NormalizeContext) => EcsDocument
+  normalizeCtx: NormalizeContext
+  log: (line: string) => void
+  result: SyncResult
+}
+
+/** One stream (one site + one API): finish an interrupted run, then run once up to now. */
+export async function syncStream(target: StreamTarget, store: Store, opts: SyncOptions = {}): Promise<SyncResult> {
+  const { api } = target
+  const ctx: Context = {
+    target,
+    store,
+    opts,
+    limit: Math.max(1, Math.min(opts.limit ?? 1000, api.maxLimit)),
+    overlap: opts.overlapMs ?? DEFAULT_OVERLAP_MS,
+    now: opts.now ?? Date.now,
+    normalize: opts.normalize ?? normalizeRecord,
+    normalizeCtx: { product: api.product, deployment: api.deployment, site: target.site.url },
+    log: (line) => opts.log?.(target.client.redact(`${target.streamId}: ${line}`)),
+    result: { streamId: target.streamId, api: api.id, pages: 0, fetched: 0, stored: 0, resumed: false },
+  }
+  if (api.paging === 'ascending-cursor') await pollStream(ctx)
+  else await syncWindows(ctx)
+  return ctx.result
+}
+
+async function syncWindows(ctx: Context): Promise<void> {
+  const { target, opts } = ctx
+  let state = asWindowState(await ctx.store.loadState(target.streamId), target.api)
+  if (state.run) {
+    ctx.result.resumed = true
+    ctx.log(`resuming the interrupted ${state.run.kind} of ${describeWindow(state.run)}`)
+    state = await runWindow(ctx, state, state.run, 'resume')
+    // The resumed window ended in the past: continue to now, unless the caller pinned the upper bound.
+    if (opts.until !== undefined) return
+  }
+  const until = opts.until ?? ctx.now()
+  let run: RunState
+  if (state.checkpoint !== undefined) {
+    if (until <= state.checkpoint - ctx.overlap) return
+    run = { kind: 'incremental', from: Math.max(0, state.checkpoint - ctx.overlap), until, pages: 0, fetched: 0 }
+  } else {
+    const lookback = opts.lookbackMs ?? DEFAULT_LOOKBACK_MS
+    let from = opts.since ?? until - lookback
+    const oldest = until - target.api.retentionMs
+    if (from < oldest) {
+      ctx.log(`the first run starts at the API's retention limit (${new Date(oldest).toISOString()})`)
+      from = oldest
+    }
+    run = { kind: 'backfill', from, until, pages: 0, fetched: 0 }
+  }
+  if (run.from > run.until) return
+  await runWindow(ctx, state, run, run.kind)
+}
+
+function describeWindow(w: TimeWindow | RunState): string {
+  const to = 'until' in w ? w.until : w.to
+  return `${new Date(w.from).toISOString()} … ${new Date(to).toISOString()}`
+}
+
+async function fetchPage(ctx: Context, request: { path: string; query: Record<string, string> }): Promise<ParsedPage> {
+  const { api, auth, client } = ctx.target
+  const res = await client.getJson(
+    auth.prepare(request.path, request.query),
+    auth,
+    { path: api.path, requiredRole: api.requiredRole, scopes: api.scopes, notFoundHint: api.notFoundHint },
+    ctx.opts.signal,
+  )
+  try {
+    return api.parse(res.body)
+  } catch (e) {
+    if (e instanceof EnvelopeError) throw new MalformedResponseError(displayBase(auth.base), e.message)
+    throw e
+  }
+}
+
+/** Pages one pinned window newest-first, committing after every page. Returns the final state. */
+async function runWindow(
+  ctx: Context,
+  initial: WindowState,
+  startRun: RunState,
+  phase: SyncProgress['phase'],
+): Promise<WindowState> {
+  const { api } = ctx.target
+  const { from, until } = startRun
+  let run: RunState = { ...startRun }
+  const byCursor = api.paging === 'newest-first-cursor'
+  for (;;) {
+    ctx.opts.signal?.throwIfAborted()
+    const top = byCursor || run.plainOffset !== undefined ? until : (run.low ?? until)
+    const position = byCursor
+      ? { cursor: run.cursor }
+      : { offset: run.plainOffset ?? (run.low !== undefined ? (run.atLow ?? 0) : 0) }
+    if (byCursor && run.pages > 0 && !run.cursor) break // defensive: a resumed state without a cursor is complete
+    const page = await fetchPage(ctx, api.request({ from, to: top }, ctx.limit, position))
+    const records = page.records
+    const times = records.map((r) => api.recordTime(r))
+
+    // Records outside the pinned window (the server may ignore a bound, or the cursor runs past `from`) are
+    // left to the run whose window holds them.
+    const keep: number[] = []
+    for (let i = 0; i < records.length; i++) {
+      const t = times[i]
+      if (t === undefined || (t >= from && t <= until)) keep.push(i)
+    }
+    const docs = keep.map((i) => ctx.normalize(records[i], ctx.normalizeCtx))
+    const docTimes = keep.map((i) => times[i])
+
+    // Advance the position.
+    let sorted = true
+    let minT: number | undefined
+    let prev = Number.POSITIVE_INFINITY
+    for (const t of times) {
+      if (t === undefined) continue
+      if (t > prev) sorted = false
+      prev = t
+      if (minT === undefined || t < minT) minT = t
+    }
+    const next: RunState = { ...run, pages: run.pages + 1, fetched: run.fetched + docs.length }
+    if (byCursor) {
+      next.cursor = page.nextCursor
+      if (minT !== undefined) next.low = Math.max(from, Math.min(next.low ?? until, minT))
+    } else if (!sorted || run.plainOffset !== undefined) {
+      if (run.plainOffset === undefined) ctx.log('the server did not return newest-first; paging by offset instead')
+      next.plainOffset = (run.plainOffset ?? position.offset ?? 0) + records.length
+      if (minT !== undefined) next.low = Math.min(run.low ?? until, minT)
+    } else if (minT !== undefined) {
+      const atMin = times.filter((t) => t === minT).length
+      if (run.low !== undefined && minT === run.low) next.atLow = (run.atLow ?? 0) + atMin
+      else if (run.low !== undefined && minT > run.low) {
+        // Everything returned is above the requested top: the server ignores `to`/`endDate`.
+        throw new MalformedResponseError(displayBase(ctx.target.auth.base), 'the server ignored the time window')
+      } else {
+        next.low = minT
+        next.atLow = atMin
+      }
+    } else if (records.length > 0) {
+      // No readable time on a full page: fall back to plain offsets rather than loop.
+      next.plainOffset = (position.offset ?? 0) + records.length
+    }
+
+    const pageLimit = page.limit ?? (byCursor ? undefined : ctx.limit)
+    const done = byCursor
+      ? records.length === 0 || page.lastPage === true || !page.nextCursor || (minT !== undefined && minT < from)
+      : records.length === 0 || (pageLimit !== undefined && records.length < pageLimit)
+
+    const state: WindowState = done
+      ? { v: 1, api: api.id, checkpoint: Math.max(until, initial.checkpoint ?? 0) }
+      : { ...initial, run: next }
+    const retain: CommitInfo['retain'] = [{ from: until - ctx.overlap, to: FOREVER }]
+    if (!done && next.low !== undefined) {
+      retain.push(next.plainOffset !== undefined ? { from: next.low, to: FOREVER } : { from: next.low, to: next.low })
+    }
+    const added = await ctx.store.commit(ctx.target.streamId, docs, state as unknown as StreamState, {
+      recordTimes: docTimes,
+      retain,
+    })
+    run = next
+    ctx.result.pages++
+    ctx.result.fetched += docs.length
+    ctx.result.stored += added.length
+    const covered = done ? 1 : until > from ? (until - (next.low ?? until)) / (until - from) : 1
+    const fraction = Math.min(1, Math.max(0, covered))
+    ctx.opts.onProgress?.({
+      streamId: ctx.target.streamId,
+      phase: done ? 'done' : phase,
+      pages: run.pages,
+      records: run.fetched,
+      stored: ctx.result.stored,
+      fraction,
+      estimatedRemaining: fraction > 0 ? Math.round((run.fetched * (1 - fraction)) / fraction) : undefined,
+      window: { from, to: until },
+    })
+    if (done) {
+      ctx.result.checkpoint = state.checkpoint
+      return state
+    }
+  }
+  // Only reached through the defensive break: close the run.
+  const closed: WindowState = { v: 1, api: api.id, checkpoint: Math.max(until, initial.checkpoint ?? 0) }
+  await ctx.store.commit(ctx.target.streamId, [], closed as unknown as StreamState, { retain: [] })
+  ctx.result.checkpoint = closed.checkpoint
+  return closed
+}
+
+/** Ascending cursor stream (org events-stream): poll from the persisted cursor until a short page. */
+async function pollStream(ctx: Context): Promise<void> {
+  const { target, opts } = ctx
+  const { api } = target
+  let state = asCursorState(await ctx.store.loadState(target.streamId), api)
+  const until = opts.until ?? ctx.now()
+  if (state.cursor) ctx.result.resumed = state.checkpoint === undefined
+  let from: number
+  if (state.highWater !== undefined) from = Math.max(0, state.highWater - ctx.overlap)
+  else {
+    from = opts.since ?? until - (opts.lookbackMs ?? DEFAULT_LOOKBACK_MS)
+    from = Math.max(from, until - api.retentionMs)
+  }
+  const startedAt = state.startedAt ?? from
+  let pages = 0
+  let fetched = 0
+  for (;;) {
+    ctx.opts.signal?.throwIfAborted()
+    const page = await fetchPage(ctx, api.request({ from, to: until }, ctx.limit, { cursor: state.cursor }))
+    const records = page.records
+    const times = records.map((r) => api.recordTime(r))
+    const docs = records.map((r) => ctx.normalize(r, ctx.normalizeCtx))
+    let pageMin: number | undefined
+    let highWater = state.highWater
+    for (const t of times) {
+      if (t === undefined) continue
+      if (pageMin === undefined || t < pageMin) pageMin = t
+      if (highWater === undefined || t > highWater) highWater = t
+    }
+    const pageLimit = page.limit !== undefined ? Math.min(page.limit, ctx.limit) : ctx.limit
+    // "A cursor is now returned on the last page" [S31]: a cursor is no sign of more data; a short page is the
+    // end. A run also ends once it reaches records processed after it started, so a busy stream cannot keep
+    // one run going forever.
+    const done = records.length < pageLimit || (highWater !== undefined && highWater >= until)
+    const next: StreamCursorState = {
+      v: 1,
+      api: api.id,
+      // Without a new cursor the same page is asked again next time; identity drops what repeats.
+      cursor: page.nextCursor ?? state.cursor,
+      highWater,
+      startedAt,
+      checkpoint: done ? until : state.checkpoint,
+    }
+    const keepFrom = Math.min(pageMin ?? FOREVER, (highWater ?? until) - ctx.overlap)
+    const added = await ctx.store.commit(target.streamId, docs, next as unknown as StreamState, {
+      recordTimes: times,
+      retain: [{ from: keepFrom, to: FOREVER }],
+    })
+    state = next
+    pages++
+    fetched += records.length
+    ctx.result.pages++
+    ctx.result.fetched += records.length
+    ctx.result.stored += added.length
+    const fraction = done
+      ? 1
+      : until > startedAt
+        ? Math.min(1, ((highWater ?? startedAt) - startedAt) / (until - startedAt))
+        : 1
+    ctx.opts.onProgress?.({
+      streamId: target.streamId,
+      phase: done ? 'done' : state.checkpoint === undefined ? 'backfill' : 'incremental',
+      pages,
+      records: fetched,
+      stored: ctx.result.stored,
+      fraction: Math.max(0, fraction),
+      estimatedRemaining: fraction > 0 ? Math.round((fetched * (1 - fraction)) / fraction) : undefined,
+      window: { from: startedAt, to: until },
+    })
+    if (done) {
+      ctx.result.checkpoint = until
+      return
+    }
+  }
+}
+
+export interface SyncOutcome {
+  streamId: string
+  site: Site
+  ok: boolean
+  result?: SyncResult
+  error?: unknown
+}
+
+/**
+ * Several streams, independently: each gets its own state, and one failing (expired session, 403, outage)
+ * does not stop the others. `prepare` builds the target (auth, cloudId/orgId discovery) inside the same
+ * isolation, so a failure there is that site's failure too.
+ */
+export async function syncAll(
+  jobs: readonly { site: Site; prepare: () => Promise<StreamTarget> }[],
+  store: Store,
+  opts: SyncOptions & { concurrency?: number } = {},
+): Promise<SyncOutcome[]> {
+  const outcomes: SyncOutcome[] = new Array(jobs.length)
+  let nextJob = 0
+  const worker = async () => {
+    while (nextJob < jobs.length) {
+      const i = nextJob++
+      const job = jobs[i]
+      let streamId = job.site.id
+      try {
+        const target = await job.prepare()
+        streamId = target.streamId
+        const result = await syncStream(target, store, opts)
+        outcomes[i] = { streamId, site: job.site, ok: true, result }
+      } catch (error) {
+        if (opts.signal?.aborted) throw error
+        outcomes[i] = { streamId, site: job.site, ok: false, error }
+      }
+    }
+  }
+  const workers = Math.max(1, Math.min(opts.concurrency ?? 4, jobs.length))
+  await Promise.all(Array.from({ length: workers }, worker))
+  return outcomes
+}
+
+export type { AtlassianClient, Authenticator }
