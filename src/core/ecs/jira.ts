@@ -1,0 +1,45 @@
+// Jira → ECS: Cloud `/rest/api/3/auditing/record` records (and the DC legacy `/rest/api/2/auditing/record`,
+// same shape), DC unified auditing entities and DC audit log file lines (ecs-mapping.md §4.3, §4.4).
+
+import { cloudChangedValues, cloudObjects } from './cloud'
+import { mapDcRecord } from './dc'
+import { applySource, type Draft, quote } from './skeleton'
+import { JIRA_RULES } from './tables/jira'
+import { parseIsoValue } from './timestamp'
+import { type JsonObject, keyword } from './values'
+
+export const jiraRules = JIRA_RULES
+
+/** Fills `d` from a Jira record; returns the content of `jira.*`. */
+export function mapJira(rec: JsonObject, d: Draft, format: 'cloud' | 'dc'): JsonObject {
+  if (format === 'dc') return { audit: mapDcRecord(rec, d, { authorNameField: 'name', userNameFromUri: false }) }
+  const audit: JsonObject = {}
+  d.eventId = keyword(rec.id)
+  if (rec.created === undefined || rec.created === null || rec.created === '') {
+    d.problems.push('record has no created time')
+  } else {
+    d.timestamp = parseIsoValue(rec.created)
+    if (d.timestamp === undefined) d.problems.push(`cannot parse created ${quote(rec.created)}`)
+  }
+  applySource(d, rec.remoteAddress, 'remoteAddress', (ips) => {
+    audit.additional_source_ips = ips
+  })
+  // Cloud authors are account ids only; authorKey is dropped as the reference does.
+  d.user.id = keyword(rec.authorAccountId)
+  const category = keyword(rec.category)
+  const summary = keyword(rec.summary)
+  if (category !== undefined || summary !== undefined) {
+    const type: JsonObject = {}
+    if (summary !== undefined) type.action = summary
+    if (category !== undefined) type.category = category
+    audit.type = type
+  }
+  d.action = summary
+  d.categoryLabel = category
+  d.objects = cloudObjects(rec.associatedItems, rec.objectItem, 'typeName')
+  if (d.objects.length > 0) audit.affected_objects = d.objects
+  const changes = cloudChangedValues(rec.changedValues, 'fieldName', 'changedTo', 'changedFrom')
+  d.changedValues = changes.forRules
+  if (changes.output.length > 0) audit.changed_values = changes.output
+  return { audit }
+}

@@ -1,0 +1,292 @@
+// The shared skeleton every product mapper fills: a flat draft of the ECS fields, then the steps the
+// reference runs for all products in the same order (ecs-mapping.md §2): categorization table,
+// user/group extraction, related.*, and assembly of the nested document.
+
+import type { Deployment, Product } from '../model'
+import { isIp } from './ip'
+import type { AffectedObjectRule, ChangedValueRule, ObjectFill, ProductRules } from './tables/types'
+import { addUnique, type JsonObject, keyword, usernameFromUri } from './values'
+
+export interface UserFields {
+  id?: string
+  name?: string
+  full_name?: string
+  email?: string
+}
+
+/** Where the product's own fields go: `confluence.audit.*`, …, or `atlassian.audit.*` when unknown. */
+export type Namespace = 'confluence' | 'jira' | 'bitbucket' | 'atlassian'
+
+export interface Draft {
+  /** undefined: a DC record whose product could not be told (generic mapping). */
+  product: Product | undefined
+  deployment: Deployment
+  /** DC audit log file line (the log-file input's tags differ from the API input's). */
+  fromFile: boolean
+  timestamp?: string
+  eventId?: string
+  action?: string
+  message?: string
+  user: UserFields
+  target: UserFields
+  targetGroup: { id?: string; name?: string }
+  changes: { name?: string; email?: string; full_name?: string }
+  group: { id?: string; name?: string }
+  sourceAddress?: string
+  sourceIp?: string
+  additionalIps: string[]
+  sourceGeo?: JsonObject
+  serviceAddress?: string
+  hosts: string[]
+  userAgent?: string
+  organizationId?: string
+  /** Extra identifiers for related.user beyond the reference's names (org events have no names). */
+  relatedUsers: string[]
+  /** Content of `<namespace>.*` (products) or `atlassian.org.*` (org). */
+  productFields: JsonObject
+  /** What went wrong; non-empty makes the document a pipeline_error. */
+  problems: string[]
+  /** Inputs of the user/group extraction, already normalized to DC form ({type, name, id, uri}, {i18nKey, from, to}). */
+  categoryKey?: string
+  categoryLabel?: string
+  objects: JsonObject[]
+  changedValues: JsonObject[]
+  /** Confluence Cloud group names carry `:<uuid>`. */
+  splitGroupUuid: boolean
+}
+
+export function newDraft(product: Product | undefined, deployment: Deployment, fromFile: boolean): Draft {
+  return {
+    product,
+    deployment,
+    fromFile,
+    user: {},
+    target: {},
+    targetGroup: {},
+    changes: {},
+    group: {},
+    additionalIps: [],
+    hosts: [],
+    relatedUsers: [],
+    productFields: {},
+    problems: [],
+    objects: [],
+    changedValues: [],
+    splitGroupUuid: false,
+  }
+}
+
+const MAX_QUOTED = 120
+
+/** A value quoted for an error message (bounded, so a huge field does not blow up the document). */
+export function quote(value: unknown): string {
+  let text: string
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value))
+  } catch {
+    text = String(value)
+  }
+  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text
+}
+
+/**
+ * `source` / `remoteAddress` / `location.ip` → source.address, source.ip, related.ip. A comma-separated
+ * proxy chain (`1.2.3.4, 192.168.22.33`) is split for every product: the first entry is the client
+ * (X-Forwarded-For convention), the others go to `additionalField` (Jira upstream does this since
+ * PR #13073; we extend it to Confluence and Bitbucket). A value that is not an IP is a problem.
+ */
+export function applySource(d: Draft, raw: unknown, rawName: string, additional: (ips: string[]) => void): void {
+  if (raw === undefined || raw === null || raw === '') return
+  if (typeof raw !== 'string') {
+    d.problems.push(`${rawName} is not a string: ${quote(raw)}`)
+    return
+  }
+  const parts = raw.includes(',') ? raw.split(',') : [raw]
+  const extra: string[] = []
+  let first = true
+  for (const part of parts) {
+    const ip = part.trim()
+    if (ip === '') continue
+    const valid = isIp(ip)
+    if (!valid) d.problems.push(`${rawName} ${quote(ip)} is not an IP address`)
+    if (first) {
+      d.sourceAddress = ip
+      if (valid) d.sourceIp = ip
+      first = false
+    } else if (valid) {
+      extra.push(ip)
+    }
+  }
+  if (extra.length > 0) {
+    d.additionalIps = extra
+    additional(extra)
+  }
+}
+
+/** service.address = the instance base URL; its host → related.hosts. */
+export function applySystem(d: Draft, raw: unknown, host: (uri: string) => string | undefined): void {
+  const address = keyword(raw)
+  if (address === undefined) return
+  d.serviceAddress = address
+  addUnique(d.hosts, host(address))
+}
+
+interface CompiledRules {
+  readonly rules: ProductRules
+  readonly objectFill: ReadonlyMap<string, ObjectFill>
+  readonly changedValue: ReadonlyMap<string, ChangedValueRule>
+  readonly gateKeys: ReadonlySet<string>
+  readonly gateLabels: ReadonlySet<string>
+  readonly alwaysRun: boolean
+}
+
+const compiled = new WeakMap<ProductRules, CompiledRules>()
+
+function compile(rules: ProductRules): CompiledRules {
+  const cached = compiled.get(rules)
+  if (cached) return cached
+  const objectFill = new Map<string, ObjectFill>()
+  const add = (r: AffectedObjectRule) => {
+    for (const action of r.actions) objectFill.set(`${r.objectType}\n${action}`, r.fill)
+  }
+  rules.objectRules.forEach(add)
+  const changedValue = new Map<string, ChangedValueRule>()
+  for (const r of rules.changedValueRules) for (const a of r.actions) changedValue.set(`${r.i18nKey}\n${a}`, r)
+  const result: CompiledRules = {
+    rules,
+    objectFill,
+    changedValue,
+    gateKeys: new Set(rules.gate.categoryI18nKeys),
+    gateLabels: new Set(rules.gate.categories),
+    alwaysRun: rules.gate.categoryI18nKeys.length === 0 && rules.gate.categories.length === 0,
+  }
+  compiled.set(rules, result)
+  return result
+}
+
+/** event.category / event.type / event.outcome from the product table (exact, case-sensitive match). */
+export function categorize(rules: ProductRules, action: string | undefined) {
+  return action === undefined ? undefined : rules.categorization.get(action)
+}
+
+const CLOUD_GROUP = /^(.*):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
+
+function groupNameAndId(d: Draft, obj: JsonObject): { name?: string; id?: string } {
+  const name = keyword(obj.name)
+  if (d.splitGroupUuid && name !== undefined) {
+    const m = CLOUD_GROUP.exec(name)
+    if (m) return { name: m[1], id: m[2] }
+  }
+  return { name, id: keyword(obj.id) }
+}
+
+/**
+ * user.target.*, user.changes.*, group.* (ecs-mapping.md §6): only for user-management / auth records;
+ * affected objects in order (the last match wins), then changed values (which override).
+ */
+export function extractUsers(d: Draft, rules: ProductRules): void {
+  const action = d.action
+  if (action === undefined) return
+  const c = compile(rules)
+  if (
+    !c.alwaysRun &&
+    !(d.categoryKey !== undefined && c.gateKeys.has(d.categoryKey)) &&
+    !(d.categoryLabel !== undefined && c.gateLabels.has(d.categoryLabel))
+  ) {
+    return
+  }
+  for (const obj of d.objects) {
+    const type = keyword(obj.type)
+    if (type === undefined) continue
+    const fill = c.objectFill.get(`${type}\n${action}`)
+    if (fill === undefined) continue
+    switch (fill) {
+      case 'group': {
+        const g = groupNameAndId(d, obj)
+        d.group.name = g.name
+        d.group.id = g.id
+        break
+      }
+      case 'group-name':
+        d.group.name = keyword(obj.name)
+        break
+      case 'target-group': {
+        const g = groupNameAndId(d, obj)
+        d.targetGroup.name = g.name
+        d.targetGroup.id = g.id
+        break
+      }
+      case 'target-user':
+        d.target.name = keyword(obj.name)
+        d.target.id = keyword(obj.id)
+        break
+      case 'target-user-by-uri':
+        d.target.full_name = keyword(obj.name)
+        d.target.id = keyword(obj.id)
+        d.target.name = usernameFromUri(obj.uri)
+        break
+      case 'actor-by-uri':
+        d.user.full_name = keyword(obj.name)
+        d.user.id = keyword(obj.id)
+        d.user.name = usernameFromUri(obj.uri)
+        break
+    }
+  }
+  if (c.changedValue.size === 0) return
+  for (const cv of d.changedValues) {
+    const key = keyword(cv.i18nKey)
+    if (key === undefined) continue
+    const rule = c.changedValue.get(`${key}\n${action}`)
+    if (rule === undefined) continue
+    // `from` counts as present when the key is there and not null, even if empty (see cloud.ts)
+    const hasFrom = cv.from !== undefined && cv.from !== null
+    const from = keyword(cv.from)
+    const to = keyword(cv.to)
+    d.changes[rule.field] = to
+    if (rule.target === 'from') d.target[rule.field] = from
+    else if (rule.target === 'from-else-to') d.target[rule.field] = hasFrom ? from : to
+    else if (hasFrom) d.target[rule.field] = from
+  }
+}
+
+function compact<T extends object>(obj: T): T | undefined {
+  let any = false
+  for (const k in obj) {
+    if (obj[k] === undefined) delete obj[k]
+    else any = true
+  }
+  return any ? obj : undefined
+}
+
+/** The nested user.* object, or undefined when empty. */
+export function userObject(d: Draft): JsonObject | undefined {
+  const user: JsonObject = compact({ ...d.user }) ?? {}
+  const target: JsonObject = compact({ ...d.target }) ?? {}
+  const group = compact({ ...d.targetGroup })
+  if (group) target.group = group
+  if (Object.keys(target).length > 0) user.target = target
+  const changes = compact({ ...d.changes })
+  if (changes) user.changes = changes
+  return Object.keys(user).length > 0 ? user : undefined
+}
+
+export function groupObject(d: Draft): JsonObject | undefined {
+  return compact({ ...d.group })
+}
+
+/** related.user (names: actor, target, new name; then our extra identifiers), related.ip, related.hosts. */
+export function relatedObject(d: Draft): JsonObject | undefined {
+  const users: string[] = []
+  addUnique(users, d.user.name)
+  addUnique(users, d.target.name)
+  addUnique(users, d.changes.name)
+  for (const u of d.relatedUsers) addUnique(users, u)
+  const ips: string[] = []
+  addUnique(ips, d.sourceIp)
+  for (const ip of d.additionalIps) addUnique(ips, ip)
+  const related: JsonObject = {}
+  if (d.hosts.length > 0) related.hosts = d.hosts
+  if (ips.length > 0) related.ip = ips
+  if (users.length > 0) related.user = users
+  return users.length > 0 || ips.length > 0 || d.hosts.length > 0 ? related : undefined
+}
