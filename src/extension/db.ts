@@ -12,6 +12,9 @@
 import { Dexie, type DexieOptions, type Table } from 'dexie'
 import { documentKey } from '../core/ecs/identity'
 import type { Deployment, EcsDocument, Product } from '../core/model'
+import type { CollectorStatus, OutboxBacklog, OutboxEntry, OutboxStore } from '../core/sinks/outbox'
+import { collectorAccepts } from '../core/sinks/outbox'
+import type { CollectorConfig } from '../core/sinks/sink'
 import type { Store, StreamState } from '../core/sync/store'
 import type {
   AggregateOptions,
@@ -75,25 +78,9 @@ interface CounterRow {
   count: number
 }
 
-/** An outbox entry: one event waiting for one collector. */
-export interface OutboxRow {
-  /** `${collectorId}\n${eventKey}` so that re-queueing the same event is idempotent. */
+/** An outbox entry (core/sinks/outbox.ts OutboxEntry) with its primary key `${collectorId}\n${key}`. */
+interface OutboxRow extends OutboxEntry {
   id: string
-  collector: string
-  key: string
-  /** Enqueue order, for first-in first-out delivery. */
-  seq: number
-  /** Epoch ms before which this entry is not tried again (backoff). 0 = now. */
-  notBefore: number
-  attempts: number
-  doc: EcsDocument
-}
-
-/** What routes newly stored events to a collector's outbox (see enqueueFor in storeFor). */
-export interface OutboxRoute {
-  collectorId: string
-  siteIds?: string[]
-  products?: Product[]
 }
 
 const FLAG_FAILED_LOGIN = 'failed-login'
@@ -105,6 +92,7 @@ class ArchiveDb extends Dexie {
   streams!: Table<StreamRow, string>
   counters!: Table<CounterRow, string>
   outbox!: Table<OutboxRow, string>
+  collectorStatus!: Table<CollectorStatus, string>
 
   constructor(name: string, options?: DexieOptions) {
     super(name, options)
@@ -115,8 +103,11 @@ class ArchiveDb extends Dexie {
     })
     // v2: the outbox for collectors (issue 5). Existing events are not queued retroactively: a collector
     // added later receives what is synced after it was added (its "push everything" is an export).
+    // Entries hold keys only (the document is read from events at delivery), so a long queue costs little;
+    // [collectorId+state+dueAt+enqueuedAt] answers "due now, earliest first, then oldest" with a limit.
     this.version(2).stores({
-      outbox: 'id, [collector+seq], [collector+notBefore]',
+      outbox: 'id, [collectorId+state+dueAt+enqueuedAt], [collectorId+state+enqueuedAt]',
+      collectorStatus: 'collectorId',
     })
   }
 }
@@ -336,8 +327,22 @@ export interface RetentionPolicy {
 export class Archive implements ArchiveQueries {
   readonly db: ArchiveDb
 
+  /** The collectors' outbox (core/sinks/outbox.ts OutboxStore) in the same database. */
+  readonly outbox: OutboxStore
+
   constructor(name = ARCHIVE_NAME, options?: DexieOptions) {
     this.db = new ArchiveDb(name, options)
+    this.outbox = new DexieOutboxStore(this.db)
+  }
+
+  /** Archived documents by key (the outbox delivery reads them); missing keys are absent from the map. */
+  async loadDocs(keys: string[]): Promise<Map<string, EcsDocument>> {
+    const rows = await this.db.events.bulkGet(keys)
+    const out = new Map<string, EcsDocument>()
+    rows.forEach((row, i) => {
+      if (row) out.set(keys[i]!, row.doc)
+    })
+    return out
   }
 
   close(): void {
@@ -353,16 +358,16 @@ export class Archive implements ArchiveQueries {
 
   /**
    * The core Store for one site. Every commit writes the new events, the stream state, the counters and
-   * the outbox entries of the collectors whose filter matches, in ONE transaction.
+   * the outbox entries of the enabled collectors whose filter accepts them, in ONE transaction.
    */
-  storeFor(site: SiteRef, routes: () => OutboxRoute[] = () => []): Store {
+  storeFor(site: SiteRef, collectors: () => readonly CollectorConfig[] = () => []): Store {
     return {
       loadState: async (streamId) => (await this.db.streams.get(streamId))?.state,
       commit: async (streamId, docs, state) => {
         const added = await this.commitRows(
           docs.map((d) => toRow(d, site)),
           { id: streamId, site: site.id, state },
-          routes(),
+          collectors(),
         )
         return added.map((r) => r.doc)
       },
@@ -370,7 +375,11 @@ export class Archive implements ArchiveQueries {
   }
 
   /** Adds rows that are not stored yet (by key); returns those newly added, in input order. */
-  async commitRows(rows: EventRow[], stream?: StreamRow, routes: OutboxRoute[] = []): Promise<EventRow[]> {
+  async commitRows(
+    rows: EventRow[],
+    stream?: StreamRow,
+    collectors: readonly CollectorConfig[] = [],
+  ): Promise<EventRow[]> {
     const { events, counters, streams, outbox } = this.db
     return this.db.transaction('rw', [events, counters, streams, outbox], async () => {
       const failed = new Set<number>()
@@ -392,7 +401,7 @@ export class Archive implements ArchiveQueries {
         for (const row of added) deltas.addRow(row, 1)
         deltas.add('meta', UNSEEN, added.length)
         await this.applyDeltas(deltas)
-        if (routes.length) await this.enqueue(added, routes)
+        if (collectors.length) await this.enqueueRows(added, collectors)
       }
       if (stream) await streams.put(stream)
       return added
@@ -415,25 +424,13 @@ export class Archive implements ArchiveQueries {
     if (del.length) await this.db.counters.bulkDelete(del)
   }
 
-  private async enqueue(rows: EventRow[], routes: OutboxRoute[]): Promise<void> {
-    const entries: OutboxRow[] = []
-    let seq = Date.now() * 1000
-    for (const route of routes) {
-      for (const row of rows) {
-        if (route.siteIds?.length && !route.siteIds.includes(row.site)) continue
-        if (route.products?.length && !(row.product && route.products.includes(row.product))) continue
-        entries.push({
-          id: `${route.collectorId}\n${row.key}`,
-          collector: route.collectorId,
-          key: row.key,
-          seq: seq++,
-          notBefore: 0,
-          attempts: 0,
-          doc: row.doc,
-        })
-      }
+  private async enqueueRows(rows: EventRow[], collectors: readonly CollectorConfig[]): Promise<void> {
+    const now = Date.now()
+    for (const c of collectors) {
+      if (c.enabled === false) continue
+      const keys = rows.filter((r) => collectorAccepts(c, r.doc)).map((r) => r.key)
+      if (keys.length) await this.outbox.enqueue(c.id, keys, now)
     }
-    if (entries.length) await this.db.outbox.bulkPut(entries)
   }
 
   async loadStreamState(streamId: string): Promise<StreamState | undefined> {
@@ -817,6 +814,136 @@ export class Archive implements ArchiveQueries {
       deleted += n
       if (n < chunk) return deleted
     }
+  }
+}
+
+const outboxId = (collectorId: string, key: string) => `${collectorId}\n${key}`
+
+/** The core OutboxStore over the outbox tables; joins an outer transaction (commitRows) when there is one. */
+class DexieOutboxStore implements OutboxStore {
+  constructor(private readonly db: ArchiveDb) {}
+
+  async enqueue(collectorId: string, keys: readonly string[], now: number): Promise<number> {
+    const rows: OutboxRow[] = keys.map((key) => ({
+      id: outboxId(collectorId, key),
+      collectorId,
+      key,
+      enqueuedAt: now,
+      dueAt: now,
+      attempts: 0,
+      state: 'pending',
+    }))
+    return this.db.transaction('rw', this.db.outbox, async () => {
+      try {
+        await this.db.outbox.bulkAdd(rows)
+        return rows.length
+      } catch (e) {
+        if (!(e instanceof Dexie.BulkError)) throw e
+        // already queued (pending or rejected): left as it is
+        for (const err of Object.values(e.failuresByPos)) if (err.name !== 'ConstraintError') throw err
+        return rows.length - Object.keys(e.failuresByPos).length
+      }
+    })
+  }
+
+  async takeDue(collectorId: string, now: number, limit: number): Promise<OutboxEntry[]> {
+    const rows = await this.db.outbox
+      .where('[collectorId+state+dueAt+enqueuedAt]')
+      .between([collectorId, 'pending', MIN, MIN], [collectorId, 'pending', now, MAX], true, true)
+      .limit(limit)
+      .toArray()
+    return rows.map(({ id: _id, ...entry }) => entry)
+  }
+
+  async remove(collectorId: string, keys: readonly string[]): Promise<void> {
+    await this.db.outbox.bulkDelete(keys.map((k) => outboxId(collectorId, k)))
+  }
+
+  private async modify(collectorId: string, keys: readonly string[], change: (row: OutboxRow, i: number) => void) {
+    await this.db.transaction('rw', this.db.outbox, async () => {
+      const rows = await this.db.outbox.bulkGet(keys.map((k) => outboxId(collectorId, k)))
+      const present: OutboxRow[] = []
+      rows.forEach((row, i) => {
+        if (!row) return
+        change(row, i)
+        present.push(row)
+      })
+      if (present.length) await this.db.outbox.bulkPut(present)
+    })
+  }
+
+  async markRetry(collectorId: string, keys: readonly string[], dueAt: number, error: string): Promise<void> {
+    await this.modify(collectorId, keys, (row) => {
+      row.attempts++
+      row.dueAt = dueAt
+      row.lastError = error
+    })
+  }
+
+  async markRejected(collectorId: string, rejected: readonly { key: string; reason: string }[]): Promise<void> {
+    await this.modify(
+      collectorId,
+      rejected.map((r) => r.key),
+      (row, i) => {
+        row.state = 'rejected'
+        row.lastError = rejected[i]!.reason
+      },
+    )
+  }
+
+  private stateRange(collectorId: string, state: OutboxEntry['state']) {
+    return this.db.outbox
+      .where('[collectorId+state+enqueuedAt]')
+      .between([collectorId, state, MIN], [collectorId, state, MAX], true, true)
+  }
+
+  async requeueRejected(collectorId: string, now: number): Promise<number> {
+    return this.stateRange(collectorId, 'rejected').modify({ state: 'pending', dueAt: now })
+  }
+
+  async backlog(collectorId: string): Promise<OutboxBacklog> {
+    const [pending, rejected, oldest, nextDue] = await Promise.all([
+      this.stateRange(collectorId, 'pending').count(),
+      this.stateRange(collectorId, 'rejected').count(),
+      this.stateRange(collectorId, 'pending').first(),
+      this.db.outbox
+        .where('[collectorId+state+dueAt+enqueuedAt]')
+        .between([collectorId, 'pending', MIN, MIN], [collectorId, 'pending', MAX, MAX], true, true)
+        .first(),
+    ])
+    const out: OutboxBacklog = { pending, rejected }
+    if (nextDue) out.nextDueAt = nextDue.dueAt
+    if (oldest) out.oldestEnqueuedAt = oldest.enqueuedAt
+    return out
+  }
+
+  async getStatus(collectorId: string): Promise<CollectorStatus | undefined> {
+    return this.db.collectorStatus.get(collectorId)
+  }
+
+  async updateStatus(collectorId: string, patch: Partial<Omit<CollectorStatus, 'collectorId'>>): Promise<void> {
+    await this.db.transaction('rw', this.db.collectorStatus, async () => {
+      const cur: CollectorStatus = (await this.db.collectorStatus.get(collectorId)) ?? {
+        collectorId,
+        consecutiveFailures: 0,
+        deliveredTotal: 0,
+        rejectedTotal: 0,
+      }
+      const next: Record<string, unknown> = { ...cur }
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === undefined) delete next[k]
+        else next[k] = v
+      }
+      await this.db.collectorStatus.put(next as unknown as CollectorStatus)
+    })
+  }
+
+  async removeCollector(collectorId: string): Promise<void> {
+    await this.db.transaction('rw', [this.db.outbox, this.db.collectorStatus], async () => {
+      await this.stateRange(collectorId, 'pending').delete()
+      await this.stateRange(collectorId, 'rejected').delete()
+      await this.db.collectorStatus.delete(collectorId)
+    })
   }
 }
 

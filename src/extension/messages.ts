@@ -7,7 +7,7 @@
 
 import browser from 'webextension-polyfill'
 import type { Deployment, Product, Progress, Site } from '../core/model'
-import type { SinkKind } from '../core/sinks/sink'
+import type { CollectorConfig } from '../core/sinks/sink'
 
 // ---------------------------------------------------------------------------------------------------------
 // Result codes (what "Test connection" and per-site status show). The UI turns them into words.
@@ -117,27 +117,8 @@ export const DEFAULT_SETTINGS: Settings = {
 // ---------------------------------------------------------------------------------------------------------
 // Collectors (issue 5). The background keeps an outbox per collector and delivers after each sync.
 
-export type CollectorAuth = 'none' | 'basic' | 'bearer' | 'apikey' | 'splunk' | 'header'
-
-export interface CollectorConfig {
-  id: string
-  name?: string
-  kind: SinkKind
-  /** Elasticsearch: cluster base URL; Splunk: HEC base URL; http-ndjson: full endpoint. */
-  url: string
-  auth: CollectorAuth
-  /** Basic auth user name. */
-  username?: string
-  /** Header name for auth 'header'. */
-  headerName?: string
-  /** Elasticsearch data stream namespace (default 'default'). */
-  namespace?: string
-  batchSize?: number
-  gzip?: boolean
-  enabled: boolean
-  /** Only events of these sites / products are queued for this collector; empty or absent = all. */
-  filter: { siteIds?: string[]; products?: Product[] }
-}
+// The collector configuration is the sinks' own (src/core/sinks/sink.ts): filter.sites holds site base URLs.
+export type { CollectorConfig }
 
 export type CollectorDraft = Omit<CollectorConfig, 'id'> & { id?: string }
 
@@ -145,18 +126,23 @@ export interface CollectorView extends CollectorConfig {
   hasSecret: boolean
 }
 
-export interface CollectorStatus {
+export interface CollectorStatusView {
   collectorId: string
   /** Events queued and not yet delivered. */
   backlog: number
+  /** Events the collector refused for good (mapping errors): kept, not retried; see lastError. */
+  rejectedBacklog: number
   running: boolean
+  /** ISO times. */
   lastSuccessAt?: string
-  lastError?: CodedResult & { at: string }
-  /** Documents the collector refused for good (mapping errors), reported and not retried. */
-  rejected: number
-  delivered: number
-  /** ISO time of the next delivery attempt when backing off. */
-  nextAttemptAt?: string
+  lastErrorAt?: string
+  lastError?: string
+  /** ISO time of the next automatic attempt while backing off. */
+  retryAt?: string
+  deliveredTotal: number
+  rejectedTotal: number
+  /** Enqueue time (ISO) of the oldest event still waiting. */
+  oldestWaitingSince?: string
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -198,7 +184,7 @@ export interface ResponseMap {
   saveCollector: CollectorView
   removeCollector: { removed: boolean }
   pushNow: { started: string[] }
-  getCollectorStatus: CollectorStatus[]
+  getCollectorStatus: CollectorStatusView[]
 }
 
 export type ResponseOf<T extends Request> = ResponseMap[T['type']]

@@ -1,3 +1,4 @@
+import 'fake-indexeddb/auto'
 import { Dexie } from 'dexie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { documentKey } from '../../src/core/ecs/identity'
