@@ -3,8 +3,8 @@
 // - A run pins its window [from, until] before the first request; `until` is "now", so records written during
 //   the run wait for the next run instead of shifting offsets.
 // - Newest-first APIs are paged by time, not by a growing offset: after each page the window's top becomes the
-//   oldest time seen (`low`) and the records already stored at exactly `low` are skipped (`atLow`). Inserts
-//   above `low` cannot shift anything; many records sharing one millisecond are handled by the skip count.
+//   oldest time seen (`low`); the records at exactly `low` are read again and dropped by identity (or, when one
+//   millisecond holds more than half a page, skipped by count). Inserts above `low` cannot shift anything.
 //   Cursor APIs (DC "<ms>,<id>") page by their cursor, which is positional in the same way.
 // - Every page is committed with the state that says how far the run got ("everything in (low, until] is
 //   stored"), in one atomic Store.commit. A run killed anywhere resumes from the last commit: same window,
@@ -213,9 +213,11 @@ async function runWindow(
   for (;;) {
     ctx.opts.signal?.throwIfAborted()
     const top = byCursor || run.plainOffset !== undefined ? until : (run.low ?? until)
-    const position = byCursor
-      ? { cursor: run.cursor }
-      : { offset: run.plainOffset ?? (run.low !== undefined ? (run.atLow ?? 0) : 0) }
+    // Below the top, the records at exactly `low` are read again (offset 0) and dropped by identity: a record
+    // that reaches the log late at that very millisecond is then not skipped. Only when one millisecond holds
+    // more than half a page are they skipped by count, so that paging always moves on.
+    const skipAtLow = run.low !== undefined && (run.atLow ?? 0) > ctx.limit / 2 ? (run.atLow ?? 0) : 0
+    const position = byCursor ? { cursor: run.cursor } : { offset: run.plainOffset ?? skipAtLow }
     if (byCursor && run.pages > 0 && !run.cursor) break // defensive: a resumed state without a cursor is complete
     const page = await fetchPage(ctx, api.request({ from, to: top }, ctx.limit, position))
     const records = page.records
@@ -251,7 +253,7 @@ async function runWindow(
       if (minT !== undefined) next.low = Math.min(run.low ?? until, minT)
     } else if (minT !== undefined) {
       const atMin = times.filter((t) => t === minT).length
-      if (run.low !== undefined && minT === run.low) next.atLow = (run.atLow ?? 0) + atMin
+      if (run.low !== undefined && minT === run.low) next.atLow = skipAtLow + atMin
       else if (run.low !== undefined && minT > run.low) {
         // Everything returned is above the requested top: the server ignores `to`/`endDate`.
         throw new MalformedResponseError(displayBase(ctx.target.auth.base), 'the server ignored the time window')
