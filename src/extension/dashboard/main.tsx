@@ -1,11 +1,7 @@
 import { render } from 'preact'
+import '../ui/styles.css'
+import './dashboard.css'
+import { Dashboard } from './Dashboard'
 
-function Dashboard() {
-  return (
-    <main>
-      <h1>Audit dashboard</h1>
-    </main>
-  )
-}
-
+document.body.dataset.page = 'dashboard'
 render(<Dashboard />, document.getElementById('app')!)

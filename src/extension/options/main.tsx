@@ -1,12 +1,7 @@
 import { render } from 'preact'
+import '../ui/styles.css'
+import './options.css'
+import { Options } from './Options'
 
-function Options() {
-  return (
-    <main>
-      <h1>Audit Log Collector for Atlassian</h1>
-      <p role="status">No site configured.</p>
-    </main>
-  )
-}
-
+document.body.dataset.page = 'options'
 render(<Options />, document.getElementById('app')!)

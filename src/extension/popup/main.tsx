@@ -1,12 +1,7 @@
 import { render } from 'preact'
+import '../ui/styles.css'
+import './popup.css'
+import { Popup } from './Popup'
 
-function Popup() {
-  return (
-    <main>
-      <h1>Atlassian audit log</h1>
-      <p role="status">No events yet.</p>
-    </main>
-  )
-}
-
+document.body.dataset.page = 'popup'
 render(<Popup />, document.getElementById('app')!)

@@ -1,0 +1,308 @@
+// The toolbar popup: newest events first, filters, detail, "Sync now", per-site status and export.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import browser from 'webextension-polyfill'
+import type { EventCount, Facets, PageCursor, Settings, SiteView, StatusReport, StoredEvent } from '../messages'
+import { send } from '../messages'
+import { archive } from '../ui/archive'
+import { downloadChunks, exportFilename } from '../ui/download'
+import { EventDetail } from '../ui/EventDetail'
+import { EventGrid, type EventRow } from '../ui/EventGrid'
+import { ndjsonChunks } from '../ui/export-ndjson'
+import { FilterBar, siteLabel } from '../ui/FilterBar'
+import {
+  EMPTY_FILTER,
+  type FilterState,
+  filterFromSearch,
+  filterToSearch,
+  isFiltered,
+  toEventFilter,
+} from '../ui/filter'
+import { formatCount } from '../ui/format'
+import { useDebounced, useInterval } from '../ui/hooks'
+import { openPage } from '../ui/pages'
+import { SiteStatusList, SyncProgress } from '../ui/SiteStatusList'
+import { errorText } from '../ui/words'
+import { AddThisSite } from './AddThisSite'
+
+const PAGE_SIZE = 100
+/** Rows kept in memory while scrolling back in time; beyond this, narrow the filter or export. */
+const MAX_LOADED_ROWS = 100_000
+const COUNT_CAP = 10_000
+const FILTER_KEY = 'popup.filter'
+
+interface ListState {
+  rows: EventRow[]
+  next?: PageCursor
+  loading: boolean
+  truncated: boolean
+  error?: string
+}
+
+function savedFilter(): FilterState {
+  try {
+    return filterFromSearch(sessionStorage.getItem(FILTER_KEY) ?? localStorage.getItem(FILTER_KEY) ?? '')
+  } catch {
+    return { ...EMPTY_FILTER }
+  }
+}
+
+export function Popup() {
+  const [sites, setSites] = useState<SiteView[]>([])
+  const [status, setStatus] = useState<StatusReport>()
+  const [facets, setFacets] = useState<Facets>()
+  const [settings, setSettings] = useState<Settings>()
+  const [filter, setFilter] = useState<FilterState>(savedFilter)
+  const settled = useDebounced(filter, 250)
+  const [list, setList] = useState<ListState>({ rows: [], loading: true, truncated: false })
+  const [count, setCount] = useState<EventCount>()
+  const [detail, setDetail] = useState<StoredEvent>()
+  const [notice, setNotice] = useState<string>('')
+  const [exporting, setExporting] = useState<{ events: number; abort: AbortController }>()
+  const generation = useRef(0)
+
+  const siteNames = useMemo(() => new Map(sites.map((s) => [s.id, siteLabel(s)])), [sites])
+  const running = status?.sites.some((s) => s.running) ?? false
+
+  const toRow = useCallback(
+    (e: StoredEvent): EventRow => ({
+      key: e.key,
+      ts: e.ts,
+      action: e.action,
+      user: e.user,
+      ip: e.ip,
+      outcome: e.outcome,
+      product: e.product,
+      site: siteNames.get(e.siteId) ?? '',
+    }),
+    [siteNames],
+  )
+
+  useEffect(() => {
+    send({ type: 'popupOpened' }).catch(() => {})
+    send({ type: 'listSites' }).then(setSites, (e) => setNotice(errorText(e)))
+    send({ type: 'getSettings' }).then(setSettings, () => {})
+    archive()
+      .facets()
+      .then(setFacets, () => {})
+  }, [])
+
+  useEffect(() => {
+    const search = filterToSearch(filter)
+    try {
+      localStorage.setItem(FILTER_KEY, search)
+    } catch {}
+  }, [filter])
+
+  const [reloadTick, setReloadTick] = useState(0)
+  const refreshStatus = useCallback(() => {
+    send({ type: 'getStatus' }).then(
+      (next) =>
+        setStatus((prev) => {
+          if (prev && prev.totalEvents !== next.totalEvents) setReloadTick((t) => t + 1)
+          return next
+        }),
+      () => {},
+    )
+  }, [])
+  useInterval(refreshStatus, running ? 700 : 4000)
+
+  // First page (and count) whenever the filter settles or new events arrived.
+  useEffect(() => {
+    const gen = ++generation.current
+    const eventFilter = toEventFilter(settled)
+    setList((l) => ({ ...l, loading: true, error: undefined }))
+    archive()
+      .recentEvents(eventFilter, { limit: PAGE_SIZE })
+      .then(
+        (page) => {
+          if (gen !== generation.current) return
+          setList({ rows: page.events.map(toRow), next: page.next, loading: false, truncated: page.truncated })
+        },
+        (e) =>
+          gen === generation.current && setList({ rows: [], loading: false, truncated: false, error: errorText(e) }),
+      )
+    if (isFiltered(settled)) {
+      archive()
+        .countEvents(eventFilter, COUNT_CAP)
+        .then(
+          (c) => gen === generation.current && setCount(c),
+          () => {},
+        )
+    } else setCount(undefined)
+    if (reloadTick > 0) {
+      archive()
+        .facets()
+        .then(setFacets, () => {})
+    }
+  }, [settled, reloadTick, toRow])
+
+  const loadMore = useCallback(() => {
+    const cursor = list.next
+    if (!cursor || list.loading || list.rows.length >= MAX_LOADED_ROWS) return
+    const gen = generation.current
+    setList((l) => ({ ...l, loading: true }))
+    archive()
+      .recentEvents(toEventFilter(settled), { limit: PAGE_SIZE, before: cursor })
+      .then(
+        (page) => {
+          if (gen !== generation.current) return
+          setList((l) => ({
+            rows: l.rows.concat(page.events.map(toRow)),
+            next: page.next,
+            loading: false,
+            truncated: page.truncated,
+          }))
+        },
+        (e) => gen === generation.current && setList((l) => ({ ...l, loading: false, error: errorText(e) })),
+      )
+  }, [list, settled, toRow])
+
+  const openDetail = useCallback(async (row: EventRow) => {
+    const event = await archive().getEvent(row.key)
+    if (event) setDetail(event)
+    else setNotice('This event is no longer stored (retention removed it).')
+  }, [])
+
+  const syncNow = async () => {
+    setNotice('')
+    try {
+      const { started } = await send({ type: 'syncNow' })
+      setNotice(started.length ? '' : 'Nothing to sync: add a site in Settings first.')
+      refreshStatus()
+    } catch (e) {
+      setNotice(errorText(e))
+    }
+  }
+
+  const exportNdjson = async () => {
+    const format = settings?.exportFormat ?? 'ecs'
+    const abort = new AbortController()
+    setExporting({ events: 0, abort })
+    setNotice('')
+    try {
+      const chunks = ndjsonChunks(archive(), toEventFilter(filter), format, {
+        signal: abort.signal,
+        onProgress: (events) => setExporting({ events, abort }),
+      })
+      let exported = 0
+      const counted = (async function* () {
+        for await (const chunk of chunks) {
+          exported += chunk.lines
+          yield chunk.text
+        }
+      })()
+      const { bytes } = await downloadChunks(exportFilename(format), counted)
+      setNotice(
+        `Exported ${formatCount(exported)} events (${formatCount(Math.ceil(bytes / 1024))} KB, ${format === 'raw' ? 'raw Atlassian records' : 'ECS'}).`,
+      )
+    } catch (e) {
+      setNotice(abort.signal.aborted ? 'Export cancelled.' : `Export failed: ${errorText(e)}`)
+    } finally {
+      setExporting(undefined)
+    }
+  }
+
+  const total = status?.totalEvents ?? 0
+  const statusText = exporting
+    ? `Exporting… ${formatCount(exporting.events)} events written`
+    : list.loading && list.rows.length === 0
+      ? 'Loading events…'
+      : count
+        ? `${formatCount(count.count)}${count.exact ? '' : '+'} matching events of ${formatCount(total)} stored`
+        : `${formatCount(total)} events stored`
+
+  return (
+    <main class="popup">
+      <header class="row">
+        <h1>Atlassian audit log</h1>
+        <span class="spacer" />
+        <button type="button" class="primary" onClick={syncNow} disabled={running}>
+          Sync now
+        </button>
+        <button type="button" onClick={() => openPage('options')}>
+          Settings
+        </button>
+      </header>
+      <SyncProgress statuses={status?.sites ?? []} />
+      <AddThisSite sites={sites} onAdded={(site) => setSites((s) => [...s.filter((x) => x.id !== site.id), site])} />
+      {sites.length === 0 ? (
+        <p class="notice">
+          No site yet. Open a Confluence, Jira, Bitbucket or Atlassian Administration tab and click “Add this site”, or
+          add one in{' '}
+          <button type="button" class="link" onClick={() => openPage('options')}>
+            Settings
+          </button>
+          .
+        </p>
+      ) : (
+        <details class="sites">
+          <summary>Sites ({sites.length})</summary>
+          <SiteStatusList sites={sites} statuses={status?.sites ?? []} />
+        </details>
+      )}
+      {detail ? (
+        <EventDetail
+          event={detail}
+          siteName={siteNames.get(detail.siteId) ?? detail.siteId}
+          onClose={() => setDetail(undefined)}
+        />
+      ) : (
+        <>
+          <FilterBar value={filter} onChange={setFilter} sites={sites} facets={facets} compact />
+          <EventGrid
+            rows={list.rows}
+            hasMore={Boolean(list.next) && list.rows.length < MAX_LOADED_ROWS}
+            loading={list.loading}
+            onNeedMore={loadMore}
+            onOpen={openDetail}
+            label="Audit events, newest first"
+          />
+          {!list.loading && list.rows.length === 0 && (
+            <p class="empty">
+              {list.error ??
+                (list.next
+                  ? 'Searching older events…'
+                  : isFiltered(filter)
+                    ? 'No event matches these filters.'
+                    : 'No events stored yet.')}
+            </p>
+          )}
+          {list.rows.length >= MAX_LOADED_ROWS && (
+            <p class="muted">
+              Showing the newest {formatCount(MAX_LOADED_ROWS)} matches: narrow the filters or export for more.
+            </p>
+          )}
+        </>
+      )}
+      <footer class="row">
+        <p role="status" class="counts" aria-live="polite">
+          {statusText}
+        </p>
+        <span class="spacer" />
+        {exporting ? (
+          <button type="button" onClick={() => exporting.abort.abort()}>
+            Cancel export
+          </button>
+        ) : (
+          <button type="button" onClick={exportNdjson}>
+            Export NDJSON
+          </button>
+        )}
+        <a
+          href={browser.runtime.getURL(`src/extension/dashboard/index.html${filterToSearch(filter)}`)}
+          onClick={(e) => {
+            e.preventDefault()
+            openPage('dashboard', filterToSearch(filter))
+          }}
+        >
+          Dashboard
+        </a>
+      </footer>
+      {notice && (
+        <p class="notice" role="alert">
+          {notice}
+        </p>
+      )}
+    </main>
+  )
+}
