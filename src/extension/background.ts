@@ -1,5 +1,33 @@
+// Service worker (Chrome) / event page (Firefox). Listeners are registered synchronously at the top level so
+// that an event that wakes a stopped worker (alarm, message) is delivered to them; everything else is in
+// sync-runner.ts.
 import browser from 'webextension-polyfill'
+import { openArchive } from './db'
+import { isRequest } from './messages'
+import { Background } from './sync-runner'
 
-browser.runtime.onInstalled.addListener(() => {
-  // later issues: alarms, sync, outbox
+const archive = openArchive()
+const background = new Background({
+  archive,
+  // bound: calling an unbound `fetch` through an object throws "Illegal invocation" in Chromium
+  fetch: (url, init) => fetch(url, init),
+})
+
+// Messages of other protocols get `undefined`, so that another listener may answer them.
+browser.runtime.onMessage.addListener((message: unknown) =>
+  isRequest(message) ? background.handle(message) : undefined,
+)
+browser.alarms.onAlarm.addListener((alarm) => background.onAlarm(alarm.name))
+// Every start of the worker (install, browser start, woken by an alarm or a message) checks alarms and badge.
+const started = background.start()
+
+// Test hooks for Playwright's serviceWorker.evaluate (harmless in production: they only call what the
+// message handler already offers, plus awaiting a run or a delivery).
+Object.assign(globalThis, {
+  __handle: (message: unknown) => background.handle(message),
+  __runSite: (siteId: string) => background.runSite(siteId),
+  __pushAll: (force = true) => background.pushAll(force),
+  __retention: () => background.enforceRetention(),
+  __archive: archive,
+  __started: started,
 })

@@ -17,6 +17,14 @@ const STATUS = 'siteStatus'
 const siteSecretKey = (id: string) => `secret:site:${id}`
 const collectorSecretKey = (id: string) => `secret:collector:${id}`
 
+// Read-modify-write of one storage key must not interleave (two sites finishing at once would lose a status).
+let queue: Promise<unknown> = Promise.resolve()
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const run = queue.then(work, work)
+  queue = run.catch(() => undefined)
+  return run
+}
+
 async function read<T>(key: string): Promise<T | undefined> {
   const got = await browser.storage.local.get(key)
   return got[key] as T | undefined
@@ -32,24 +40,28 @@ export async function getSite(id: string): Promise<Site | undefined> {
 
 /** Inserts or replaces the site; a secret given is stored (an empty string deletes it, undefined keeps it). */
 export async function putSite(site: Site, secret?: string): Promise<void> {
-  const sites = await getSites()
-  const i = sites.findIndex((s) => s.id === site.id)
-  if (i >= 0) sites[i] = site
-  else sites.push(site)
-  await browser.storage.local.set({ [SITES]: sites })
-  if (secret === '') await browser.storage.local.remove(siteSecretKey(site.id))
-  else if (secret !== undefined) await browser.storage.local.set({ [siteSecretKey(site.id)]: secret })
+  return serialized(async () => {
+    const sites = await getSites()
+    const i = sites.findIndex((s) => s.id === site.id)
+    if (i >= 0) sites[i] = site
+    else sites.push(site)
+    await browser.storage.local.set({ [SITES]: sites })
+    if (secret === '') await browser.storage.local.remove(siteSecretKey(site.id))
+    else if (secret !== undefined) await browser.storage.local.set({ [siteSecretKey(site.id)]: secret })
+  })
 }
 
 export async function deleteSite(id: string): Promise<boolean> {
-  const sites = await getSites()
-  const rest = sites.filter((s) => s.id !== id)
-  await browser.storage.local.set({ [SITES]: rest })
-  await browser.storage.local.remove(siteSecretKey(id))
-  const statuses = await getStatuses()
-  delete statuses[id]
-  await browser.storage.local.set({ [STATUS]: statuses })
-  return rest.length !== sites.length
+  return serialized(async () => {
+    const sites = await getSites()
+    const rest = sites.filter((s) => s.id !== id)
+    await browser.storage.local.set({ [SITES]: rest })
+    await browser.storage.local.remove(siteSecretKey(id))
+    const statuses = await getStatuses()
+    delete statuses[id]
+    await browser.storage.local.set({ [STATUS]: statuses })
+    return rest.length !== sites.length
+  })
 }
 
 export async function getSiteSecret(id: string): Promise<string | undefined> {
@@ -65,21 +77,25 @@ export async function getCollectors(): Promise<CollectorConfig[]> {
 }
 
 export async function putCollector(collector: CollectorConfig, secret?: string): Promise<void> {
-  const all = await getCollectors()
-  const i = all.findIndex((c) => c.id === collector.id)
-  if (i >= 0) all[i] = collector
-  else all.push(collector)
-  await browser.storage.local.set({ [COLLECTORS]: all })
-  if (secret === '') await browser.storage.local.remove(collectorSecretKey(collector.id))
-  else if (secret !== undefined) await browser.storage.local.set({ [collectorSecretKey(collector.id)]: secret })
+  return serialized(async () => {
+    const all = await getCollectors()
+    const i = all.findIndex((c) => c.id === collector.id)
+    if (i >= 0) all[i] = collector
+    else all.push(collector)
+    await browser.storage.local.set({ [COLLECTORS]: all })
+    if (secret === '') await browser.storage.local.remove(collectorSecretKey(collector.id))
+    else if (secret !== undefined) await browser.storage.local.set({ [collectorSecretKey(collector.id)]: secret })
+  })
 }
 
 export async function deleteCollector(id: string): Promise<boolean> {
-  const all = await getCollectors()
-  const rest = all.filter((c) => c.id !== id)
-  await browser.storage.local.set({ [COLLECTORS]: rest })
-  await browser.storage.local.remove(collectorSecretKey(id))
-  return rest.length !== all.length
+  return serialized(async () => {
+    const all = await getCollectors()
+    const rest = all.filter((c) => c.id !== id)
+    await browser.storage.local.set({ [COLLECTORS]: rest })
+    await browser.storage.local.remove(collectorSecretKey(id))
+    return rest.length !== all.length
+  })
 }
 
 export async function getCollectorSecret(id: string): Promise<string | undefined> {
@@ -111,9 +127,11 @@ export async function getSettings(): Promise<Settings> {
 }
 
 export async function saveSettings(patch: Partial<Settings>): Promise<Settings> {
-  const next = sanitizeSettings({ ...(await getSettings()), ...patch })
-  await browser.storage.local.set({ [SETTINGS]: next })
-  return next
+  return serialized(async () => {
+    const next = sanitizeSettings({ ...(await getSettings()), ...patch })
+    await browser.storage.local.set({ [SETTINGS]: next })
+    return next
+  })
 }
 
 /** What survives a restart about a site's runs (the in-flight progress is kept too, for the popup). */
@@ -131,9 +149,11 @@ export async function getStatuses(): Promise<Record<string, StoredSiteStatus>> {
 }
 
 export async function patchStatus(siteId: string, patch: Partial<StoredSiteStatus>): Promise<void> {
-  const all = await getStatuses()
-  const cur = { ...(all[siteId] ?? {}), ...patch }
-  for (const [k, v] of Object.entries(patch)) if (v === undefined) delete (cur as Record<string, unknown>)[k]
-  all[siteId] = cur
-  await browser.storage.local.set({ [STATUS]: all })
+  return serialized(async () => {
+    const all = await getStatuses()
+    const cur = { ...(all[siteId] ?? {}), ...patch }
+    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete (cur as Record<string, unknown>)[k]
+    all[siteId] = cur
+    await browser.storage.local.set({ [STATUS]: all })
+  })
 }
