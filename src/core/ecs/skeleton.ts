@@ -281,6 +281,8 @@ export function relatedObject(d: Draft): JsonObject | undefined {
   addUnique(users, d.target.name)
   addUnique(users, d.changes.name)
   for (const u of d.relatedUsers) addUnique(users, u)
+  // org events name nobody: the target's account id is the only handle a reader can search for
+  if (d.product === 'org') addUnique(users, d.target.id)
   const ips: string[] = []
   addUnique(ips, d.sourceIp)
   for (const ip of d.additionalIps) addUnique(ips, ip)
