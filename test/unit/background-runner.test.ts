@@ -1,0 +1,298 @@
+import 'fake-indexeddb/auto'
+import { fakeBrowser } from '@webext-core/fake-browser'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { type Archive, openArchive } from '../../src/extension/db'
+import type { Envelope, SiteView, StatusReport } from '../../src/extension/messages'
+import { Background, MAINTENANCE_ALARM, requiredOrigins, SYNC_ALARM_PREFIX } from '../../src/extension/sync-runner'
+
+vi.mock('webextension-polyfill', async () => ({
+  default: (await import('@webext-core/fake-browser')).fakeBrowser,
+}))
+
+const NOW = Date.UTC(2025, 2, 1, 12)
+const SITE_URL = 'https://acme.atlassian.net'
+const TOKEN = 'tok-SECRET-1234567890'
+
+/** A minimal Jira Cloud audit API: newest-first records, from/to/offset/limit, Basic auth or session cookie. */
+class FakeJira {
+  records: {
+    id: number
+    created: string
+    summary: string
+    category: string
+    remoteAddress: string
+    authorAccountId: string
+  }[] = []
+  sessionValid = true
+  requests: { url: string; credentials?: RequestCredentials; authorization?: string }[] = []
+  status = 200
+
+  add(n: number, newest = NOW - 60_000) {
+    const start = this.records.length
+    for (let i = 0; i < n; i++) {
+      const id = start + i + 1
+      this.records.push({
+        id,
+        created: new Date(newest - (n - i) * 60_000).toISOString().replace('Z', '+0000'),
+        summary: id % 3 ? 'User created' : 'Login failed',
+        category: 'user management',
+        remoteAddress: `192.0.2.${id % 7}`,
+        authorAccountId: `acct-${id % 4}`,
+      })
+    }
+  }
+
+  fetch = async (url: string, init: RequestInit): Promise<Response> => {
+    const headers = new Headers(init.headers)
+    this.requests.push({ url, credentials: init.credentials, authorization: headers.get('authorization') ?? undefined })
+    const u = new URL(url)
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+    if (this.status !== 200) return json({ errorMessages: ['nope'], errors: {} }, this.status)
+    const auth = headers.get('authorization')
+    const authed = auth
+      ? auth === `Basic ${btoa(`admin@acme.test:${TOKEN}`)}`
+      : init.credentials === 'include' && this.sessionValid
+    if (!authed)
+      return json({ errorMessages: ['Client must be authenticated to access this resource.'], errors: {} }, 401)
+    if (u.pathname !== '/rest/api/3/auditing/record') return json({}, 404)
+    const from = Date.parse(u.searchParams.get('from')!)
+    const to = Date.parse(u.searchParams.get('to')!)
+    const offset = Number(u.searchParams.get('offset') ?? 0)
+    const limit = Number(u.searchParams.get('limit') ?? 100)
+    const inWindow = this.records
+      .filter((r) => {
+        const t = Date.parse(r.created.replace('+0000', 'Z'))
+        return t >= from && t <= to
+      })
+      .sort((a, b) => Date.parse(b.created.replace('+0000', 'Z')) - Date.parse(a.created.replace('+0000', 'Z')))
+    return json({ offset, limit, total: inWindow.length, records: inWindow.slice(offset, offset + limit) })
+  }
+}
+
+let archive: Archive
+let jira: FakeJira
+let bg: Background
+let granted: boolean
+let clock = NOW
+let n = 0
+
+beforeEach(() => {
+  fakeBrowser.reset()
+  granted = true
+  clock = NOW
+  ;(fakeBrowser.permissions as { contains: unknown }).contains = vi.fn(async () => granted)
+  archive = openArchive(`bg-test-${process.pid}-${n++}`)
+  jira = new FakeJira()
+  bg = new Background({ archive, fetch: jira.fetch, now: () => clock })
+})
+afterEach(async () => {
+  await archive.destroy()
+})
+
+async function call<T>(message: unknown): Promise<T> {
+  const env = (await bg.handle(message)) as Envelope<T>
+  if (!env.ok) throw new Error(`${env.error.code}: ${env.error.message}`)
+  return env.value
+}
+
+async function addSite(auth: 'basic' | 'session' = 'basic'): Promise<SiteView> {
+  const site = await call<SiteView>({
+    type: 'saveSite',
+    site: { url: `${SITE_URL}/`, product: 'jira', deployment: 'cloud', auth, email: 'admin@acme.test', name: 'Acme' },
+    secret: auth === 'basic' ? TOKEN : undefined,
+  })
+  // saveSite starts the first run in the background: let it finish
+  await bg.runSite(site.id)
+  return site
+}
+
+describe('background: sites, secrets and sync', () => {
+  it('saves a site without ever returning its secret, syncs it, and re-syncs without duplicates', async () => {
+    jira.add(250)
+    const site = await addSite()
+    expect(site).toMatchObject({ url: SITE_URL, hasSecret: true })
+    expect(JSON.stringify(site)).not.toContain(TOKEN)
+    expect(JSON.stringify(await call({ type: 'listSites' }))).not.toContain(TOKEN)
+    expect(await archive.totalEvents()).toBe(250)
+    expect(jira.requests.every((r) => r.credentials === 'omit')).toBe(true)
+
+    clock = NOW + 3_600_000
+    jira.add(30, clock - 1000)
+    const again = await bg.runSite(site.id)
+    expect(again).toMatchObject({ code: 'ok', added: 30 })
+    expect(await archive.totalEvents()).toBe(280)
+    const status = await call<StatusReport>({ type: 'getStatus' })
+    expect(status.sites[0]).toMatchObject({
+      siteId: site.id,
+      running: false,
+      events: 280,
+      lastResult: { code: 'ok', added: 30 },
+    })
+    expect(status.sites[0]!.lastSuccessAt).toBe(new Date(clock).toISOString())
+    expect(status.totalEvents).toBe(280)
+    // the stored documents are ECS with their original record
+    const page = await archive.recentEvents({}, { limit: 1 })
+    expect(JSON.parse(page.events[0]!.doc.event.original!)).toMatchObject({ id: 280 })
+  })
+
+  it('uses the browser session (credentials include, no Authorization) and reports an expired session', async () => {
+    jira.add(5)
+    const site = await addSite('session')
+    expect(await archive.totalEvents()).toBe(5)
+    expect(jira.requests.every((r) => r.credentials === 'include' && !r.authorization)).toBe(true)
+    jira.sessionValid = false
+    const res = await bg.runSite(site.id)
+    expect(res.code).toBe('session-expired')
+    const status = await call<StatusReport>({ type: 'getStatus' })
+    expect(status.sites[0]!.lastResult?.code).toBe('session-expired')
+    expect(status.sites[0]!.lastSuccessAt).toBeDefined()
+  })
+
+  it('does not sync without the host permission and says so', async () => {
+    granted = false
+    jira.add(5)
+    const site = await addSite()
+    const res = await bg.runSite(site.id)
+    expect(res.code).toBe('permission-missing')
+    expect(jira.requests).toHaveLength(0)
+    expect(fakeBrowser.permissions.contains).toHaveBeenCalledWith({ origins: ['https://acme.atlassian.net/*'] })
+    expect(requiredOrigins({ url: SITE_URL, auth: 'scoped', product: 'jira' })).toEqual([
+      'https://acme.atlassian.net/*',
+      'https://api.atlassian.com/*',
+    ])
+  })
+
+  it('classifies test-connection results and never echoes the secret', async () => {
+    jira.add(3)
+    const draft = { url: SITE_URL, product: 'jira', deployment: 'cloud', auth: 'basic', email: 'admin@acme.test' }
+    expect(await call({ type: 'testConnection', site: draft, secret: TOKEN })).toMatchObject({ code: 'ok' })
+    const wrong = await call<{ code: string; message: string }>({
+      type: 'testConnection',
+      site: draft,
+      secret: 'wrong-token-xyz',
+    })
+    expect(wrong.code).toBe('bad-credentials')
+    expect(wrong.message).not.toContain('wrong-token-xyz')
+    jira.status = 403
+    expect(await call({ type: 'testConnection', site: draft, secret: TOKEN })).toMatchObject({ code: 'not-admin' })
+    jira.status = 200
+    expect(await call({ type: 'testConnection', site: { ...draft, auth: 'pat' }, secret: TOKEN })).toMatchObject({
+      code: 'invalid-config',
+    })
+    expect(await call({ type: 'testConnection', site: { ...draft, url: 'not a url' }, secret: TOKEN })).toMatchObject({
+      code: 'invalid-config',
+    })
+    // editing a saved site: the stored secret is used when none is typed
+    const site = await addSite()
+    expect(await call({ type: 'testConnection', site: { ...draft, id: site.id } })).toMatchObject({ code: 'ok' })
+    granted = false
+    expect(await call({ type: 'testConnection', site: draft, secret: TOKEN })).toMatchObject({
+      code: 'permission-missing',
+    })
+  })
+
+  it('removes a site with its secret, checkpoints and alarm; keeps or deletes its events on request', async () => {
+    jira.add(10)
+    const a = await addSite()
+    expect(await fakeBrowser.storage.local.get(null)).toHaveProperty(`secret:site:${a.id}`)
+    expect(await fakeBrowser.alarms.get(SYNC_ALARM_PREFIX + a.id)).toBeDefined()
+    expect(await call({ type: 'removeSite', siteId: a.id })).toEqual({ removed: true })
+    const stored = await fakeBrowser.storage.local.get(null)
+    expect(JSON.stringify(stored)).not.toContain(TOKEN)
+    expect(await fakeBrowser.alarms.get(SYNC_ALARM_PREFIX + a.id)).toBeUndefined()
+    expect(await archive.loadStreamState(`${a.id}|jira-cloud`)).toBeUndefined()
+    expect(await archive.totalEvents()).toBe(10)
+    const b = await addSite()
+    expect(await archive.totalEvents()).toBe(10)
+    await call({ type: 'removeSite', siteId: b.id, deleteEvents: true })
+    expect(await archive.siteEvents(b.id)).toBe(0)
+  })
+})
+
+describe('background: alarms, badge, settings, retention', () => {
+  it('creates one alarm per site with the configured interval, and re-creates them after a restart', async () => {
+    jira.add(2)
+    const site = await addSite()
+    expect((await fakeBrowser.alarms.get(SYNC_ALARM_PREFIX + site.id))?.periodInMinutes).toBe(15)
+    await call({ type: 'saveSettings', settings: { syncIntervalMinutes: 5 } })
+    expect((await fakeBrowser.alarms.get(SYNC_ALARM_PREFIX + site.id))?.periodInMinutes).toBe(5)
+    // browser restart: alarms gone, a run was cut off while "running"
+    await fakeBrowser.alarms.clearAll()
+    await fakeBrowser.storage.local.set({
+      siteStatus: { [site.id]: { running: true, progress: { phase: 'x', pages: 1, records: 1 } } },
+    })
+    const fresh = new Background({ archive, fetch: jira.fetch, now: () => NOW })
+    await fresh.start()
+    expect((await fakeBrowser.alarms.get(SYNC_ALARM_PREFIX + site.id))?.periodInMinutes).toBe(5)
+    expect(await fakeBrowser.alarms.get(MAINTENANCE_ALARM)).toBeDefined()
+    const status = await fresh.status()
+    expect(status.sites[0]).toMatchObject({ running: false })
+    expect(status.sites[0]!.progress).toBeUndefined()
+  })
+
+  it('an alarm runs the sync of its site', async () => {
+    const site = await addSite()
+    clock = NOW + 3_600_000
+    jira.add(7, clock - 1000)
+    await bg.onAlarm(SYNC_ALARM_PREFIX + site.id)
+    expect(await archive.siteEvents(site.id)).toBe(7)
+  })
+
+  it('shows the events added since the popup was opened on the badge', async () => {
+    jira.add(12)
+    const site = await addSite()
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('12')
+    expect(await call({ type: 'popupOpened' })).toEqual({ unseen: 0 })
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('')
+    clock = NOW + 3_600_000
+    jira.add(3, clock - 500)
+    await bg.runSite(site.id)
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('3')
+    expect((await call<StatusReport>({ type: 'getStatus' })).unseen).toBe(3)
+  })
+
+  it('sanitizes settings and enforces retention after a sync', async () => {
+    expect(
+      await call({ type: 'saveSettings', settings: { syncIntervalMinutes: 0, exportFormat: 'weird' } }),
+    ).toMatchObject({
+      syncIntervalMinutes: 1,
+      exportFormat: 'ecs',
+    })
+    await call({ type: 'saveSettings', settings: { maxEvents: 20 } })
+    jira.add(50)
+    await addSite()
+    expect(await archive.totalEvents()).toBe(20)
+    const kept = (await archive.recentEvents({}, { limit: 100 })).events.map(
+      (e) => JSON.parse(e.doc.event.original!).id,
+    )
+    expect(kept).toEqual(Array.from({ length: 20 }, (_, i) => 50 - i))
+  })
+
+  it('rejects unknown messages with an error envelope', async () => {
+    expect(await bg.handle({ type: 'dropTables' })).toMatchObject({ ok: false, error: { code: 'error' } })
+    expect(await bg.handle('x')).toMatchObject({ ok: false })
+  })
+})
+
+describe('background.ts wiring', () => {
+  it('registers message and alarm listeners at the top level and exposes test hooks', async () => {
+    vi.resetModules()
+    await import('../../src/extension/background')
+    const hooks = globalThis as unknown as {
+      __handle: (m: unknown) => Promise<Envelope<unknown>>
+      __started: Promise<void>
+    }
+    await hooks.__started
+    const [answer] = await fakeBrowser.runtime.onMessage.trigger({ type: 'getSettings' }, {}, () => undefined)
+    expect(answer).toMatchObject({ ok: true, value: { syncIntervalMinutes: 15, exportFormat: 'ecs' } })
+    // other protocols are left to other listeners
+    const [other] = await fakeBrowser.runtime.onMessage.trigger({ kind: 'something-else' }, {}, () => undefined)
+    expect(other).toBeUndefined()
+    expect(await fakeBrowser.alarms.get(MAINTENANCE_ALARM)).toBeDefined()
+    expect(await hooks.__handle({ type: 'getStatus' })).toMatchObject({
+      ok: true,
+      value: { sites: [], totalEvents: 0 },
+    })
+  })
+})
