@@ -113,14 +113,19 @@ export function readBulkResponse(body: string, batch: PreparedDoc[], retryAfterM
   return out
 }
 
-function esError(body: string): string {
+/** The `error` of an Elasticsearch JSON error body, if it is one. */
+function esJsonError(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as { error?: unknown }
-    if (parsed.error !== undefined) return itemReason(parsed.error)
+    if (parsed !== null && typeof parsed === 'object' && parsed.error !== undefined) return itemReason(parsed.error)
   } catch {
-    // not JSON: fall through to an excerpt
+    // not JSON (a proxy's HTML page)
   }
-  return excerpt(body, undefined, 160)
+  return undefined
+}
+
+function esError(body: string): string {
+  return esJsonError(body) ?? excerpt(body, undefined, 160)
 }
 
 export function elasticsearchAdapter(config: CollectorConfig): ProtocolAdapter {
@@ -154,11 +159,11 @@ export function elasticsearchAdapter(config: CollectorConfig): ProtocolAdapter {
       return rejectAll(batch, `Elasticsearch refused the whole request (HTTP ${status}): ${esError(body)}`)
     },
     authHint(status, body) {
-      const reason = esError(body)
+      const reason = esJsonError(body)
       if (status === 403) {
         return `${reason ? `${reason}; ` : ''}the user or API key needs the create_doc and auto_configure privileges on logs-atlassian_*`
       }
-      return reason
+      return reason ?? ''
     },
   }
 }
