@@ -28,7 +28,6 @@ const PAGE_SIZE = 100
 /** Rows kept in memory while scrolling back in time; beyond this, narrow the filter or export. */
 const MAX_LOADED_ROWS = 100_000
 const COUNT_CAP = 10_000
-const FILTER_KEY = 'popup.filter'
 
 interface ListState {
   rows: EventRow[]
@@ -38,20 +37,12 @@ interface ListState {
   error?: string
 }
 
-function savedFilter(): FilterState {
-  try {
-    return filterFromSearch(sessionStorage.getItem(FILTER_KEY) ?? localStorage.getItem(FILTER_KEY) ?? '')
-  } catch {
-    return { ...EMPTY_FILTER }
-  }
-}
-
 export function Popup() {
   const [sites, setSites] = useState<SiteView[]>([])
   const [status, setStatus] = useState<StatusReport>()
   const [facets, setFacets] = useState<Facets>()
   const [settings, setSettings] = useState<Settings>()
-  const [filter, setFilter] = useState<FilterState>(savedFilter)
+  const [filter, setFilter] = useState<FilterState>(() => ({ ...EMPTY_FILTER }))
   const settled = useDebounced(filter, 250)
   const [list, setList] = useState<ListState>({ rows: [], loading: true, truncated: false })
   const [count, setCount] = useState<EventCount>()
@@ -85,13 +76,6 @@ export function Popup() {
       .facets()
       .then(setFacets, () => {})
   }, [])
-
-  useEffect(() => {
-    const search = filterToSearch(filter)
-    try {
-      localStorage.setItem(FILTER_KEY, search)
-    } catch {}
-  }, [filter])
 
   const [reloadTick, setReloadTick] = useState(0)
   const refreshStatus = useCallback(() => {
