@@ -28,7 +28,7 @@ export function errorBody(family: Family, status: number, message: string, path:
     case 'confluence':
       return {
         statusCode: status,
-        data: { authorized: status !== 401 && status !== 403, valid: status < 500, errors: [], successful: false },
+        data: { authorized: status !== 401 && status !== 403, valid: status !== 400, errors: [], successful: false },
         message,
       }
     case 'bitbucket':
