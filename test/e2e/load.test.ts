@@ -118,6 +118,27 @@ describe('Firefox ESR: the firefox build installs and its pages render without e
     const errors = unexpected(ext.consoleErrors())
     expect(errors, formatConsoleErrors(errors)).toEqual([])
   })
+
+  it('sees errors from pages and the background page (the collector is not blind)', async () => {
+    const page = await ext.openPage(PAGES.options)
+    await page.evaluate(async () => {
+      console.error('e2e-ff-console')
+      setTimeout(() => {
+        throw new Error('e2e-ff-uncaught')
+      }, 0)
+      const background = await browser.runtime.getBackgroundPage()
+      background.console.error('e2e-ff-background')
+    })
+    await settle(800)
+    const texts = ext.consoleErrors().map((e) => `${e.kind}|${e.url}|${e.text}`)
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^console\.error\|\|"e2e-ff-console"/),
+        expect.stringMatching(/^console\.error\|\|"e2e-ff-background"/),
+        `uncaught|${ext.url(PAGES.options)}|Error: e2e-ff-uncaught`,
+      ]),
+    )
+  })
 })
 
 describe('the harness', () => {
@@ -173,32 +194,6 @@ describe('the harness', () => {
     } finally {
       await again.close()
       rmSync(userDataDir, { recursive: true, force: true })
-    }
-  })
-
-  it('collects Firefox errors from pages and the background page', async () => {
-    const ext = await launchFirefox()
-    try {
-      const page = await ext.openPage(PAGES.options)
-      await page.evaluate(async () => {
-        console.error('e2e-ff-console')
-        setTimeout(() => {
-          throw new Error('e2e-ff-uncaught')
-        }, 0)
-        const background = await browser.runtime.getBackgroundPage()
-        background.console.error('e2e-ff-background')
-      })
-      await settle(800)
-      const texts = ext.consoleErrors().map((e) => `${e.kind}|${e.url}|${e.text}`)
-      expect(texts).toEqual(
-        expect.arrayContaining([
-          expect.stringMatching(/^console\.error\|\|"e2e-ff-console"/),
-          expect.stringMatching(/^console\.error\|\|"e2e-ff-background"/),
-          `uncaught|${ext.url(PAGES.options)}|Error: e2e-ff-uncaught`,
-        ]),
-      )
-    } finally {
-      await ext.close()
     }
   })
 })
