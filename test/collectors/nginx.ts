@@ -165,6 +165,15 @@ function nginxConf(dir: string, port: number): string {
   // canned per-item errors (201, 429, 400, 409) for a 4-document _bulk request
   locations.push(
     sinkLocation({ dir, match: '= /items/_bulk', endpoint: 'es', auth: basic, reply: CANNED_ITEMS_RESPONSE }),
+    // an NDJSON endpoint that refuses every batch (400 after reading it)
+    sinkLocation({
+      dir,
+      match: '= /reject/ingest',
+      endpoint: 'nd',
+      auth: bearer,
+      reply: '{"error":"mapping"}',
+      status: 400,
+    }),
     // the benchmark endpoints: read the whole body, log only its size
     sinkLocation({ dir, match: '= /bench/_bulk', endpoint: 'es', auth: basic, reply: esOk, record: 'size' }),
     sinkLocation({ dir, match: '= /bench/ingest', endpoint: 'nd', auth: bearer, reply: '{"ok":true}', record: 'size' }),
