@@ -4,7 +4,7 @@
 
 import { applySource, applySystem, type Draft, quote } from './skeleton'
 import { parseDcTimestamp } from './timestamp'
-import { isObject, type JsonObject, keyword, scrub, scrubObjectList, uriHost, usernameFromUri } from './values'
+import { isObject, type JsonObject, keyword, scrubObjectList, uriHost, usernameFromUri } from './values'
 
 export interface DcProductSpec {
   /** Confluence DC `author.name` is the display name; Jira and Bitbucket put the login name there. */
@@ -12,6 +12,8 @@ export interface DcProductSpec {
   /** Confluence: user.name only from the `?username=` suffix of `author.uri`. */
   readonly userNameFromUri: boolean
 }
+
+const TYPE_FIELDS = ['action', 'actionI18nKey', 'area', 'category', 'categoryI18nKey', 'level'] as const
 
 /** Fills the draft's common fields and returns `<namespace>.audit` (type, method, lists). */
 export function mapDcRecord(rec: JsonObject, d: Draft, spec: DcProductSpec): JsonObject {
@@ -37,12 +39,20 @@ export function mapDcRecord(rec: JsonObject, d: Draft, spec: DcProductSpec): Jso
 
   // The REST API calls it `type`, the log file `auditType` (ecs-mapping.md §13.5).
   const rawType = isObject(rec.type) ? rec.type : rec.auditType
-  const type = scrub(rawType)
-  if (isObject(type)) {
-    audit.type = type
-    d.action = keyword(type.actionI18nKey)
-    d.categoryKey = keyword(type.categoryI18nKey)
-    d.categoryLabel = keyword(type.category)
+  if (isObject(rawType)) {
+    // Only the declared keyword sub-fields (ecs-mapping.md §11): anything else would be rejected by the
+    // index mapping (an object or number where a keyword is declared).
+    let type: JsonObject | undefined
+    for (const key of TYPE_FIELDS) {
+      const v = keyword(rawType[key])
+      if (v === undefined) continue
+      type ??= {}
+      type[key] = v
+    }
+    if (type) audit.type = type
+    d.action = type?.actionI18nKey as string | undefined
+    d.categoryKey = type?.categoryI18nKey as string | undefined
+    d.categoryLabel = type?.category as string | undefined
   }
 
   const method = keyword(rec.method)

@@ -18,7 +18,6 @@ const MAPPED_ATTRIBUTES = new Set([
   'context',
   'container',
   'location',
-  'processedAt',
   'message',
   'userAgent',
 ])
@@ -103,11 +102,10 @@ export function mapOrgEvent(rec: JsonObject, d: Draft): JsonObject {
   }
   d.userAgent ??= keyword(attributes.userAgent)
 
-  const processedAt = attributes.processedAt
-  if (processedAt !== undefined && processedAt !== null && processedAt !== '') {
-    // events-stream's high-water mark; an unreadable value is kept as text, it does not date the event.
-    org.processed_at = parseIsoValue(processedAt) ?? keyword(processedAt)
-  }
+  // events-stream's high-water mark. An unreadable value does not date the event: it stays, verbatim,
+  // under atlassian.org.attributes with the other unmapped attributes.
+  const processedAt = parseIsoValue(attributes.processedAt)
+  if (processedAt !== undefined) org.processed_at = processedAt
 
   const message = isObject(rec.message) ? rec.message : field(attributes, 'message')
   d.message = keyword(field(message, 'content'))
@@ -125,6 +123,7 @@ export function mapOrgEvent(rec: JsonObject, d: Draft): JsonObject {
   let rest: JsonObject | undefined
   for (const k in attributes) {
     if (MAPPED_ATTRIBUTES.has(k) || !Object.hasOwn(attributes, k)) continue
+    if (k === 'processedAt' && processedAt !== undefined) continue
     const v = scrub(attributes[k])
     if (v === undefined) continue
     rest ??= {}
