@@ -71,6 +71,17 @@ function parseArgs(args: string[], env: CliIO['env']): PushOptions {
   }
   const url = values.get('url')
   if (!url) throw new UsageError('--url is required')
+  const positiveNumber = (name: string, fallback: number, max: number): number => {
+    const raw = values.get(name)
+    if (raw === undefined) return fallback
+    const n = Number(raw)
+    if (!Number.isFinite(n) || n <= 0 || n > max)
+      throw new UsageError(`--${name} must be a number between 1 and ${max}`)
+    return n
+  }
+  const batchSize = Math.floor(positiveNumber('batch-size', 500, 100_000))
+  const timeoutMs = positiveNumber('timeout', 30, 3600) * 1000
+  const maxRetryMs = positiveNumber('max-retry-time', 300, 7 * 24 * 3600) * 1000
   const secret = env.COLLECTOR_TOKEN === '' ? undefined : env.COLLECTOR_TOKEN
   const username = values.get('username')
   const authArg =
@@ -93,15 +104,6 @@ function parseArgs(args: string[], env: CliIO['env']): PushOptions {
   if (auth.scheme !== 'none' && !secret) {
     throw new UsageError(`--auth ${authArg} needs the secret in the environment variable COLLECTOR_TOKEN`)
   }
-  const positiveNumber = (name: string, fallback: number, max: number): number => {
-    const raw = values.get(name)
-    if (raw === undefined) return fallback
-    const n = Number(raw)
-    if (!Number.isFinite(n) || n <= 0 || n > max)
-      throw new UsageError(`--${name} must be a number between 1 and ${max}`)
-    return n
-  }
-  const batchSize = Math.floor(positiveNumber('batch-size', 500, 100_000))
   const config: CollectorConfig = {
     id: 'cli',
     kind: kind as SinkKind,
@@ -110,9 +112,9 @@ function parseArgs(args: string[], env: CliIO['env']): PushOptions {
     namespace: values.get('data-stream-namespace'),
     batchSize,
     gzip,
-    timeoutMs: positiveNumber('timeout', 30, 3600) * 1000,
+    timeoutMs,
   }
-  return { config, secret, maxRetryMs: positiveNumber('max-retry-time', 300, 7 * 24 * 3600) * 1000 }
+  return { config, secret, maxRetryMs }
 }
 
 /** Lines of a byte stream, pulled chunk by chunk (the stream's own backpressure bounds memory). */
