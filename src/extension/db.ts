@@ -65,7 +65,7 @@ type CounterDim =
   | 'catkey'
   | 'action'
   | 'user'
-  | 'ip'
+  | 'siteproduct'
   | 'day'
   | 'siteday'
   | 'flag'
@@ -97,7 +97,7 @@ class ArchiveDb extends Dexie {
   constructor(name: string, options?: DexieOptions) {
     super(name, options)
     this.version(1).stores({
-      events: 'key, ts, [site+ts], [product+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
+      events: 'key, ts, [site+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
       streams: 'id, site',
       counters: 'id, [dim+count]',
     })
@@ -218,14 +218,18 @@ class CounterDeltas {
   addRow(row: EventRow, sign: 1 | -1): void {
     this.add('total', '', sign)
     this.add('site', row.site, sign)
-    if (row.product) this.add('product', row.product, sign)
+    if (row.product) {
+      this.add('product', row.product, sign)
+      this.add('siteproduct', `${row.product}\n${row.site}`, sign)
+    }
     if (row.cat) {
       this.add('catkey', row.cat, sign)
       for (const c of rowCategories(row)) this.add('category', c, sign)
     }
     if (row.action) this.add('action', row.action, sign)
     if (row.user) this.add('user', row.user, sign)
-    if (row.ip) this.add('ip', row.ip, sign)
+    // No per-IP counters: IPs have too many distinct values (one counter write per event would double the
+    // cost of storing); IP facets and top IPs come from the newest events instead.
     const day = String(Math.floor(row.ts / DAY))
     this.add('day', day, sign)
     this.add('siteday', `${row.site}\n${day}`, sign)
@@ -480,9 +484,43 @@ export class Archive implements ArchiveQueries {
       this.dimValues('category', limit),
       this.dimValues('action', limit),
       this.dimValues('user', limit),
-      this.dimValues('ip', limit),
+      this.recentIps(2000, limit),
     ])
     return { siteIds, products, categories, actions, users, ips }
+  }
+
+  /** The IPs of the newest `scan` events, most frequent first (IPs have no maintained counters). */
+  private async recentIps(scan: number, limit: number): Promise<FacetValue[]> {
+    const counts = new Map<string, number>()
+    await this.db.events
+      .orderBy('ts')
+      .reverse()
+      .limit(scan)
+      .each((row) => {
+        if (row.ip) counts.set(row.ip, (counts.get(row.ip) ?? 0) + 1)
+      })
+    return [...counts]
+      .map(([value, count]) => ({ value, count }))
+      .sort((a, b) => b.count - a.count || cmp(a.value, b.value))
+      .slice(0, limit)
+  }
+
+  /** Sites that hold events of these products (from counters): a product filter reads those sites' ranges. */
+  private async sitesOf(products: readonly string[]): Promise<{ sites: string[]; count: number }> {
+    const rows = await this.db.counters
+      .where('[dim+count]')
+      .between(['siteproduct', MIN], ['siteproduct', MAX])
+      .toArray()
+    const sites: string[] = []
+    let count = 0
+    for (const r of rows) {
+      const [product, site] = r.value.split('\n') as [string, string]
+      if (products.includes(product)) {
+        sites.push(site)
+        count += r.count
+      }
+    }
+    return { sites, count }
   }
 
   private async sumCounters(dim: CounterDim, values: readonly string[]): Promise<number> {
@@ -515,10 +553,14 @@ export class Archive implements ArchiveQueries {
       candidates.push({ dim, index, values: [...values], estimate: await this.sumCounters(counterDim, values) })
     }
     await consider('site', 'site', '[site+ts]', filter.siteIds)
-    await consider('product', 'product', '[product+ts]', filter.products)
+    if (filter.products?.length) {
+      const { sites, count } = await this.sitesOf(filter.products)
+      candidates.push({ dim: 'product', index: '[site+ts]', values: sites, estimate: count })
+    }
     await consider('action', 'action', '[action+ts]', filter.actions)
     await consider('user', 'user', '[user+ts]', filter.users)
-    await consider('ip', 'ip', '[ip+ts]', filter.ips)
+    // no IP counters: an IP filter is taken as very selective (it usually is); a wrong guess is only slower
+    if (filter.ips?.length) candidates.push({ dim: 'ip', index: '[ip+ts]', values: [...filter.ips], estimate: 0 })
     if (filter.categories?.length) {
       const { keys, count } = await this.catKeysFor(filter.categories)
       candidates.push({ dim: 'cat', index: '[cat+ts]', values: keys, estimate: count })
@@ -563,10 +605,12 @@ export class Archive implements ArchiveQueries {
     limit: number,
     before: PageCursor | undefined,
     scanLimit: number,
+    /** An extra condition (dashboard flags); like text, it makes the read stop after scanLimit rows. */
+    extra?: (row: EventRow) => boolean,
   ): Promise<{ rows: EventRow[]; truncated: boolean }> {
     if (limit <= 0) return { rows: [], truncated: false }
     const plan = await this.plan(filter)
-    const hasText = !!filter.text?.trim()
+    const hasText = !!filter.text?.trim() || extra !== undefined
     const perRangeScan = Math.max(1, Math.ceil(scanLimit / plan.ranges.length))
     let truncated = false
     const pages = await Promise.all(
@@ -580,7 +624,8 @@ export class Archive implements ArchiveQueries {
         if (tsOf(range.lower) > tsOf(upper)) return []
         let scanned = 0
         let coll = this.db.events.where(range.index).between(range.lower, upper, true, true).reverse()
-        const residual = plan.residual
+        const residual =
+          extra && plan.residual ? (r: EventRow) => plan.residual!(r) && extra(r) : (extra ?? plan.residual)
         const after = before
         if (hasText) {
           coll = coll.until(() => {
@@ -616,11 +661,10 @@ export class Archive implements ArchiveQueries {
         ['product', filter.products],
         ['action', filter.actions],
         ['user', filter.users],
-        ['ip', filter.ips],
         ['category', filter.categories],
       ] as const
     ).filter(([, v]) => v?.length)
-    const simple = filter.from === undefined && filter.to === undefined && !filter.text?.trim()
+    const simple = filter.from === undefined && filter.to === undefined && !filter.text?.trim() && !filter.ips?.length
     if (simple && dims.length === 1) {
       const [dim, values] = dims[0]!
       if (dim === 'category') return { count: (await this.catKeysFor(values!)).count, exact: true }
@@ -660,7 +704,7 @@ export class Archive implements ArchiveQueries {
         this.dimValues('action', top),
         this.dimValues('action', top, true),
         this.dimValues('user', top),
-        this.dimValues('ip', top),
+        this.recentIps(20_000, top),
         this.counter('flag', FLAG_FAILED_LOGIN),
         this.counter('flag', FLAG_PERMISSION_CHANGE),
         this.db.counters.where('[dim+count]').between(['day', MIN], ['day', MAX]).toArray(),
@@ -669,8 +713,8 @@ export class Archive implements ArchiveQueries {
         .map((d) => ({ start: Number(d.value) * DAY, count: d.count }))
         .sort((a, b) => a.start - b.start)
       const [failedRecent, permRecent] = await Promise.all([
-        this.recentFlagged(isFailedLogin, 10),
-        this.recentFlagged(isPermissionChange, 10),
+        this.recentFailedLogins(10),
+        this.recentPermissionChanges(10),
       ])
       return {
         bucket: 'day',
@@ -729,20 +773,27 @@ export class Archive implements ArchiveQueries {
     }
   }
 
-  private async recentFlagged(
-    test: (row: EventRow) => boolean,
-    limit: number,
-    scanLimit = 20_000,
-  ): Promise<StoredEvent[]> {
-    let scanned = 0
-    const rows = await this.db.events
-      .orderBy('ts')
-      .reverse()
-      .until(() => ++scanned > scanLimit)
-      .filter(test)
-      .limit(limit)
-      .toArray()
+  /** Newest failed logins through the category index (not a scan of everything). */
+  private async recentFailedLogins(limit: number): Promise<StoredEvent[]> {
+    const { rows } = await this.readPage({ categories: ['authentication'] }, limit, undefined, 20_000, isFailedLogin)
     return rows.map(toStored)
+  }
+
+  /** Newest permission changes: actions that name permissions (from the action counters) and IAM changes. */
+  private async recentPermissionChanges(limit: number): Promise<StoredEvent[]> {
+    const actions = (await this.dimValues('action', 100_000))
+      .map((a) => a.value)
+      .filter((a) => isPermissionChange({ action: a } as EventRow))
+    const [byAction, byCategory] = await Promise.all([
+      actions.length ? this.readPage({ actions }, limit, undefined, 20_000) : { rows: [] },
+      this.readPage({ categories: ['iam'] }, limit, undefined, 20_000, isPermissionChange),
+    ])
+    const seen = new Set<string>()
+    return [...byAction.rows, ...byCategory.rows]
+      .filter((r) => !seen.has(r.key) && seen.add(r.key))
+      .sort(compareNewestFirst)
+      .slice(0, limit)
+      .map(toStored)
   }
 
   // ------------------------------------------------------------------ retention

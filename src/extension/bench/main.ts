@@ -1,2 +1,341 @@
-// Benchmark page (not linked from the UI): test/bench drives it through Playwright.
-export {}
+// Benchmark page (not linked from the UI): test/bench/extension.bench.ts drives it through Playwright with
+// page.evaluate(() => bench.<fn>(...)). It runs in a real extension page, so IndexedDB, structured clone and
+// Blob storage are the browser's own.
+
+import { Dexie } from 'dexie'
+import { documentKey } from '../../core/ecs/identity'
+import { normalizeRecord } from '../../core/ecs/normalize'
+import type { EcsDocument, Product } from '../../core/model'
+import { type Archive, openArchive } from '../db'
+import { exportNdjson } from '../export'
+import type { EventFilter } from '../messages'
+
+const DAY = 86_400_000
+const FILL_DB = 'bench-archive-1m'
+
+// --------------------------------------------------------------------------------------------------------
+// Realistic records: Jira Cloud audit records and Confluence/Jira DC audit entities (shapes of the fixtures
+// in ../shared/fixtures/atlassian), normalized by the real normalizer.
+
+const JIRA_ACTIONS: [string, string][] = [
+  ["User's password changed", 'user management'],
+  ['User created', 'user management'],
+  ['User deleted', 'user management'],
+  ['User added to group', 'group management'],
+  ['User removed from group', 'group management'],
+  ['Project created', 'projects'],
+  ['Workflow updated', 'workflows'],
+  ['Custom field created', 'fields'],
+  ['Permission scheme updated', 'permissions'],
+  ['Notification scheme updated', 'notifications'],
+]
+const DC_ACTIONS: [string, string][] = [
+  ['User login failed', 'Security'],
+  ['User logged in', 'Security'],
+  ['Space permission added', 'Permissions'],
+  ['Page deleted', 'Pages'],
+  ['Global permission changed', 'Permissions'],
+  ['Group created', 'Users and groups'],
+  ['Application link created', 'Application links'],
+]
+
+let seed = 42
+function rand(): number {
+  // xorshift32: deterministic across runs, so both stores get identical objects
+  seed ^= seed << 13
+  seed ^= seed >>> 17
+  seed ^= seed << 5
+  return (seed >>> 0) / 4294967296
+}
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
+const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('')
+
+export interface Site {
+  id: string
+  url: string
+  product: Product
+  deployment: 'cloud' | 'dc'
+}
+const SITES: Site[] = [
+  { id: 'site-0', url: 'https://acme.atlassian.net', product: 'jira', deployment: 'cloud' },
+  { id: 'site-1', url: 'https://acme-wiki.atlassian.net', product: 'jira', deployment: 'cloud' },
+  { id: 'site-2', url: 'https://confluence.acme.internal', product: 'confluence', deployment: 'dc' },
+  { id: 'site-3', url: 'https://jira.acme.internal', product: 'jira', deployment: 'dc' },
+  { id: 'site-4', url: 'https://git.acme.internal', product: 'bitbucket', deployment: 'dc' },
+]
+
+function rawRecord(site: Site, i: number, ts: number, user: number, ip: string): unknown {
+  if (site.deployment === 'cloud') {
+    const [summary, category] = pick(JIRA_ACTIONS)
+    const objectId = `qm:${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}:${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`
+    return {
+      id: i,
+      summary,
+      remoteAddress: ip,
+      authorAccountId: `5b10ac8d82e05b22cc7d${(user + 4096).toString(16)}`,
+      created: new Date(ts).toISOString().replace('Z', '+0000'),
+      category,
+      eventSource: '',
+      objectItem: {
+        id: objectId,
+        name: objectId,
+        typeName: 'USER',
+        parentId: '10000',
+        parentName: 'com.atlassian.crowd.directory.IdentityPlatformRemoteDirectory',
+      },
+      associatedItems: [
+        {
+          id: objectId,
+          name: `user${user}@acme.example`,
+          typeName: 'USER',
+          parentId: '10000',
+          parentName: 'Jira Internal Directory',
+        },
+      ],
+      changedValues: [
+        { fieldName: 'Email', changedFrom: `old${user}@acme.example`, changedTo: `user${user}@acme.example` },
+      ],
+    }
+  }
+  const [action, category] = pick(DC_ACTIONS)
+  return {
+    timestamp: new Date(ts).toISOString(),
+    author: {
+      name: `User ${user}`,
+      type: 'user',
+      id: String(1000 + user),
+      uri: `${site.url}/admin/users/viewuser.action?username=user${user}`,
+      avatarUri: '',
+    },
+    type: {
+      categoryI18nKey: `audit.category.${category.toLowerCase()}`,
+      category,
+      actionI18nKey: `audit.action.${i % 97}`,
+      action,
+    },
+    affectedObjects: [
+      { name: `Space ${i % 300}`, type: 'Space', uri: `${site.url}/spaces/S${i % 300}`, id: String(i % 300) },
+    ],
+    changedValues: [{ key: 'Permission', i18nKey: 'audit.permission', from: 'VIEW', to: 'VIEW,EDIT' }],
+    source: ip,
+    system: site.url,
+    method: 'Browser',
+    extraAttributes: [{ nameI18nKey: 'audit.attribute.id', name: 'Audit id', value: `${i}-${hex(16)}` }],
+  }
+}
+
+/** n normalized documents for `site`, one per `stepMs` going back from `newest`; numbered from `start`. */
+function makeDocs(site: Site, start: number, n: number, newest: number, stepMs: number): EcsDocument[] {
+  const out: EcsDocument[] = []
+  for (let k = 0; k < n; k++) {
+    const i = start + k
+    const user = Math.floor(rand() * rand() * 500)
+    const ip = `10.${(i >> 16) & 255}.${Math.floor(rand() * 8)}.${Math.floor(rand() * 250)}`
+    out.push(
+      normalizeRecord(rawRecord(site, i, newest - k * stepMs, user, ip), {
+        product: site.product,
+        deployment: site.deployment,
+        site: site.url,
+      }),
+    )
+  }
+  return out
+}
+
+// --------------------------------------------------------------------------------------------------------
+
+class PlainDb extends Dexie {
+  constructor(name: string) {
+    super(name)
+    this.version(1).stores({ plain: 'key' })
+  }
+}
+
+function jsonBytes(docs: EcsDocument[]): number {
+  let n = 0
+  for (const d of docs) n += JSON.stringify(d).length
+  return n
+}
+
+/**
+ * Events stored per second into the archive (all indexes, counters, dedupe, stream state; one commit per
+ * chunk as the sync engine does) against a plain bulkPut of the same {key, doc} objects into a table with only
+ * a primary key. Chunks alternate between the two, so both databases grow side by side under the same
+ * conditions; generating the documents is not timed.
+ */
+async function ingestCompare(n: number, chunk = 1000) {
+  seed = 7
+  const name = `bench-ingest-${Date.now()}`
+  const archive = openArchive(`${name}-archive`)
+  const plain = new PlainDb(`${name}-plain`)
+  await archive.db.open()
+  await plain.open()
+  let archiveMs = 0
+  let plainMs = 0
+  let bytes = 0
+  const t0 = Date.UTC(2025, 0, 1)
+  for (let done = 0; done < n; done += chunk) {
+    const site = SITES[(done / chunk) % SITES.length]!
+    const docs = makeDocs(site, done, Math.min(chunk, n - done), t0 - done * 1000, 1000)
+    bytes += jsonBytes(docs)
+    const plainRows = docs.map((doc) => ({ key: documentKey(doc), doc }))
+    const store = archive.storeFor(site)
+    // alternate which goes first, so neither always meets a warm cache
+    const runArchive = async () => {
+      const s = performance.now()
+      await store.commit(`${site.id}|bench`, docs, { v: 1, done })
+      archiveMs += performance.now() - s
+    }
+    const runPlain = async () => {
+      const s = performance.now()
+      await plain.table('plain').bulkPut(plainRows)
+      plainMs += performance.now() - s
+    }
+    if ((done / chunk) % 2) {
+      await runArchive()
+      await runPlain()
+    } else {
+      await runPlain()
+      await runArchive()
+    }
+  }
+  const stored = await archive.totalEvents()
+  archive.close()
+  plain.close()
+  await Dexie.delete(`${name}-archive`)
+  await Dexie.delete(`${name}-plain`)
+  return { n, stored, archiveMs, plainMs, avgDocBytes: bytes / n }
+}
+
+/**
+ * Fills the 1M archive (kept between runs in the same profile) up to `target` events: 5 sites, one year,
+ * ~500 users, ~16k IPs. Documents are cloned from a normalized pool with a new id/time, so generating a
+ * million costs seconds, not minutes.
+ */
+async function fill(target: number, chunk = 5000) {
+  const archive = openArchive(FILL_DB)
+  let total = await archive.totalEvents()
+  const start = performance.now()
+  const startTotal = total
+  seed = 99
+  const pools = SITES.map((s) => makeDocs(s, 0, 2000, Date.now(), 1000))
+  const newest = Date.UTC(2025, 5, 1)
+  const span = 365 * DAY
+  while (total < target) {
+    const n = Math.min(chunk, target - total)
+    const siteIndex = Math.floor(total / chunk) % SITES.length
+    const site = SITES[siteIndex]!
+    const pool = pools[siteIndex]!
+    const docs: EcsDocument[] = []
+    for (let k = 0; k < n; k++) {
+      const i = total + k
+      const base = pool[i % pool.length]!
+      const ts = newest - Math.floor((i / target) * span) - (k % 1000)
+      docs.push({ ...base, '@timestamp': new Date(ts).toISOString(), event: { ...base.event, id: `fill-${i}` } })
+    }
+    const added = await archive.storeFor(site).commit(`${site.id}|fill`, docs, { v: 1, total })
+    total += added.length
+    if (added.length === 0) break
+  }
+  archive.close()
+  return { total, added: total - startTotal, ms: performance.now() - start }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
+  const s = performance.now()
+  const r = await f()
+  return [performance.now() - s, r]
+}
+
+/** What the popup does on open, from a freshly opened database each time; then filtered queries. */
+async function queries(reps = 9) {
+  const first: number[] = []
+  const popup: number[] = []
+  let rows = 0
+  for (let r = 0; r < reps; r++) {
+    const archive = openArchive(FILL_DB)
+    const [ms, page] = await timed(() => archive.recentEvents({}, { limit: 50 }))
+    first.push(ms)
+    rows = page.events.length
+    archive.close()
+    const again = openArchive(FILL_DB)
+    const [ms2] = await timed(() =>
+      Promise.all([again.recentEvents({}, { limit: 50 }), again.countEvents({}), again.facets()]),
+    )
+    popup.push(ms2)
+    again.close()
+  }
+  const archive = openArchive(FILL_DB)
+  const facets = await archive.facets()
+  const newest = (await archive.recentEvents({}, { limit: 1 })).events[0]!.ts
+  const filters: Record<string, EventFilter> = {
+    site: { siteIds: ['site-2'] },
+    action: { actions: [facets.actions[3]!.value] },
+    'site+action+7 days': { siteIds: ['site-0'], actions: [facets.actions[0]!.value], from: newest - 7 * DAY },
+    user: { users: [facets.users[5]!.value] },
+    ip: { ips: [facets.ips[10]!.value] },
+    category: { categories: [facets.categories[0]!.value] },
+    'last 24 h': { from: newest - DAY },
+    'text, last 30 days': { text: 'user42', from: newest - 30 * DAY },
+  }
+  const filtered: Record<string, { medianMs: number; rows: number; truncated: boolean }> = {}
+  for (const [label, f] of Object.entries(filters)) {
+    const times: number[] = []
+    let n = 0
+    let truncated = false
+    for (let r = 0; r < reps; r++) {
+      const [ms, page] = await timed(() => archive.recentEvents(f, { limit: 50 }))
+      times.push(ms)
+      n = page.events.length
+      truncated = page.truncated
+    }
+    filtered[label] = { medianMs: median(times), rows: n, truncated }
+  }
+  const [countMs, count] = await timed(() =>
+    archive.countEvents({ siteIds: ['site-0'], actions: [facets.actions[0]!.value] }),
+  )
+  const [aggMs] = await timed(() => archive.aggregate({}))
+  const total = await archive.totalEvents()
+  archive.close()
+  return { total, rows, firstRowsMs: first, popupOpenMs: popup, filtered, countMs, count, aggregateAllMs: aggMs }
+}
+
+let heapPeak = 0
+/** Exports the filter to a Blob as the popup does; samples the page's JS heap meanwhile. */
+async function exportAll(filter: EventFilter = {}, format: 'ecs' | 'raw' = 'ecs') {
+  const archive = openArchive(FILL_DB)
+  const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory
+  heapPeak = mem?.usedJSHeapSize ?? 0
+  const timer = setInterval(() => {
+    heapPeak = Math.max(heapPeak, mem?.usedJSHeapSize ?? 0)
+  }, 200)
+  const start = performance.now()
+  const result = await exportNdjson(archive, filter, format, { pageSize: 1000 })
+  const ms = performance.now() - start
+  clearInterval(timer)
+  // read back the last bytes: the Blob is complete and readable
+  const tail = await result.blob.slice(Math.max(0, result.blob.size - 2000)).text()
+  const lastLine = tail.trimEnd().split('\n').at(-1) ?? ''
+  archive.close()
+  return {
+    events: result.events,
+    bytes: result.bytes,
+    ms,
+    jsHeapPeak: heapPeak,
+    lastLineIsJson: lastLine.startsWith('{'),
+  }
+}
+
+async function reset() {
+  await Dexie.delete(FILL_DB)
+}
+
+Object.assign(globalThis, { bench: { ingestCompare, fill, queries, exportAll, reset } })
+document.getElementById('app')!.textContent = 'bench ready'
+
+export type { Archive }
