@@ -2,10 +2,11 @@
 // Store, whatever the Store is. See docs/collection.md for the argument; in short:
 // - A run pins its window [from, until] before the first request; `until` is "now", so records written during
 //   the run wait for the next run instead of shifting offsets.
-// - Newest-first APIs are paged by time, not by a growing offset: after each page the window's top becomes the
-//   oldest time seen (`low`); the records at exactly `low` are read again and dropped by identity (or, when one
-//   millisecond holds more than half a page, skipped by count). Inserts above `low` cannot shift anything.
-//   Cursor APIs (DC "<ms>,<id>") page by their cursor, which is positional in the same way.
+// - Offset APIs are paged by offset inside the pinned window. Audit records are never deleted inside a window,
+//   so a record inserted while paging (a late arrival) can only push records down: they are read again and
+//   dropped by identity, never skipped; offsets do not care how many records share one millisecond. The late
+//   record itself lies above the offset and is collected by the next run's overlap re-scan.
+//   Cursor APIs (DC "<ms>,<id>") page by their cursor, which is positional: inserts do not move it.
 // - Every page is committed with the state that says how far the run got ("everything in (low, until] is
 //   stored"), in one atomic Store.commit. A run killed anywhere resumes from the last commit: same window,
 //   same position; anything fetched but not committed is fetched again.
@@ -83,14 +84,14 @@ interface RunState {
   kind: 'backfill' | 'incremental'
   from: number
   until: number
-  /** Everything with a record time in (low, until] is stored. */
-  low?: number
-  /** Records at exactly `low` already stored (offset APIs skip them on the next request). */
-  atLow?: number
+  /** Offset APIs: records of the pinned window already read (newest-first). */
+  offset?: number
   /** Cursor APIs: where the next page starts. */
   cursor?: string
-  /** Set when the server's order was not newest-first: plain offset paging in the pinned window. */
-  plainOffset?: number
+  /** Oldest record time read so far (progress, and which keys to keep). */
+  low?: number
+  /** Newest record time of the previous page (its keys are kept: an insert above the offset re-serves them). */
+  prevTop?: number
   pages: number
   fetched: number
 }
@@ -212,14 +213,8 @@ async function runWindow(
   const byCursor = api.paging === 'newest-first-cursor'
   for (;;) {
     ctx.opts.signal?.throwIfAborted()
-    const top = byCursor || run.plainOffset !== undefined ? until : (run.low ?? until)
-    // Below the top, the records at exactly `low` are read again (offset 0) and dropped by identity: a record
-    // that reaches the log late at that very millisecond is then not skipped. Only when one millisecond holds
-    // more than half a page are they skipped by count, so that paging always moves on.
-    const skipAtLow = run.low !== undefined && (run.atLow ?? 0) > ctx.limit / 2 ? (run.atLow ?? 0) : 0
-    const position = byCursor ? { cursor: run.cursor } : { offset: run.plainOffset ?? skipAtLow }
-    if (byCursor && run.pages > 0 && !run.cursor) break // defensive: a resumed state without a cursor is complete
-    const page = await fetchPage(ctx, api.request({ from, to: top }, ctx.limit, position))
+    const position = byCursor ? { cursor: run.cursor } : { offset: run.offset ?? 0 }
+    const page = await fetchPage(ctx, api.request({ from, to: until }, ctx.limit, position))
     const records = page.records
     const times = records.map((r) => api.recordTime(r))
 
@@ -232,52 +227,36 @@ async function runWindow(
     }
     const docs = keep.map((i) => ctx.normalize(records[i], ctx.normalizeCtx))
     const docTimes = keep.map((i) => times[i])
-
-    // Advance the position.
-    let sorted = true
     let minT: number | undefined
-    let prev = Number.POSITIVE_INFINITY
+    let maxT: number | undefined
     for (const t of times) {
       if (t === undefined) continue
-      if (t > prev) sorted = false
-      prev = t
       if (minT === undefined || t < minT) minT = t
+      if (maxT === undefined || t > maxT) maxT = t
     }
+
     const next: RunState = { ...run, pages: run.pages + 1, fetched: run.fetched + docs.length }
-    if (byCursor) {
-      next.cursor = page.nextCursor
-      if (minT !== undefined) next.low = Math.max(from, Math.min(next.low ?? until, minT))
-    } else if (!sorted || run.plainOffset !== undefined) {
-      if (run.plainOffset === undefined) ctx.log('the server did not return newest-first; paging by offset instead')
-      next.plainOffset = (run.plainOffset ?? position.offset ?? 0) + records.length
-      if (minT !== undefined) next.low = Math.min(run.low ?? until, minT)
-    } else if (minT !== undefined) {
-      const atMin = times.filter((t) => t === minT).length
-      if (run.low !== undefined && minT === run.low) next.atLow = skipAtLow + atMin
-      else if (run.low !== undefined && minT > run.low) {
-        // Everything returned is above the requested top: the server ignores `to`/`endDate`.
-        throw new MalformedResponseError(displayBase(ctx.target.auth.base), 'the server ignored the time window')
-      } else {
-        next.low = minT
-        next.atLow = atMin
-      }
-    } else if (records.length > 0) {
-      // No readable time on a full page: fall back to plain offsets rather than loop.
-      next.plainOffset = (position.offset ?? 0) + records.length
-    }
+    if (byCursor) next.cursor = page.nextCursor
+    else next.offset = (run.offset ?? 0) + records.length
+    if (minT !== undefined) next.low = Math.max(from, Math.min(run.low ?? until, minT))
+    if (maxT !== undefined) next.prevTop = Math.min(until, maxT)
 
     const pageLimit = page.limit ?? (byCursor ? undefined : ctx.limit)
     const done = byCursor
       ? records.length === 0 || page.lastPage === true || !page.nextCursor || (minT !== undefined && minT < from)
       : records.length === 0 || (pageLimit !== undefined && records.length < pageLimit)
 
+    // Keys a key-keeping store must not forget: the next run re-reads [until - overlap, until]; an unfinished
+    // run still reads [from, low], where the previous run's overlap lies; and a record inserted above the
+    // offset while paging shifts the last records read (this page and the one before) onto the next page.
+    const retain: CommitInfo['retain'] = [{ from: until - ctx.overlap, to: FOREVER }]
+    if (!done) {
+      if (initial.checkpoint !== undefined) retain.push({ from, to: initial.checkpoint })
+      if (next.low !== undefined) retain.push({ from: next.low, to: Math.max(run.prevTop ?? until, next.low) })
+    }
     const state: WindowState = done
       ? { v: 1, api: api.id, checkpoint: Math.max(until, initial.checkpoint ?? 0) }
       : { ...initial, run: next }
-    const retain: CommitInfo['retain'] = [{ from: until - ctx.overlap, to: FOREVER }]
-    if (!done && next.low !== undefined) {
-      retain.push(next.plainOffset !== undefined ? { from: next.low, to: FOREVER } : { from: next.low, to: next.low })
-    }
     const added = await ctx.store.commit(ctx.target.streamId, docs, state as unknown as StreamState, {
       recordTimes: docTimes,
       retain,
@@ -303,11 +282,6 @@ async function runWindow(
       return state
     }
   }
-  // Only reached through the defensive break: close the run.
-  const closed: WindowState = { v: 1, api: api.id, checkpoint: Math.max(until, initial.checkpoint ?? 0) }
-  await ctx.store.commit(ctx.target.streamId, [], closed as unknown as StreamState, { retain: [] })
-  ctx.result.checkpoint = closed.checkpoint
-  return closed
 }
 
 /** Ascending cursor stream (org events-stream): poll from the persisted cursor until a short page. */

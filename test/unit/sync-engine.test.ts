@@ -1,0 +1,353 @@
+// The sync engine against a small in-process stub of the audit APIs (Jira Cloud offset paging, DC cursor
+// paging, org events-stream), with adversarial schedules: inserts inside the pinned window while paging,
+// clusters of records sharing one millisecond across page boundaries, kills at random pages. The full
+// simulator (test/fake-atlassian) is exercised in sync-simulator.test.ts; this file pins the algorithm.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { StateFileStore } from '../../src/cli/state-file-store'
+import type { ApiId } from '../../src/core/atlassian/apis'
+import { apiFor } from '../../src/core/atlassian/apis'
+import { createAuthenticator } from '../../src/core/atlassian/auth'
+import type { FetchLike } from '../../src/core/atlassian/client'
+import { AtlassianClient } from '../../src/core/atlassian/client'
+import type { StreamTarget } from '../../src/core/atlassian/connect'
+import { connect } from '../../src/core/atlassian/connect'
+import { SessionExpiredError } from '../../src/core/atlassian/errors'
+import type { EcsDocument, Product, Site } from '../../src/core/model'
+import type { SyncProgress } from '../../src/core/sync/engine'
+import { syncAll, syncStream } from '../../src/core/sync/engine'
+import { MemoryStore } from '../../src/core/sync/memory-store'
+
+const DAY = 86_400_000
+const T0 = Date.parse('2025-03-01T00:00:00.000Z')
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface Rec {
+  ts: number
+  tie: number
+  processedAt: number
+  uid: string
+}
+
+type Kind = 'jira-cloud' | 'dc' | 'org'
+
+/** A tiny server for three paging styles. `beforePage` runs before each page is computed (insert faults). */
+class Stub {
+  recs: Rec[] = []
+  private nextTie = 1
+  clock = T0
+  beforePage?: (req: URL) => void
+  requests = 0
+
+  constructor(readonly kind: Kind) {}
+
+  add(ts: number, processedLag = 0): Rec {
+    const r = { ts, tie: this.nextTie++, processedAt: ts + processedLag, uid: `u${this.nextTie}` }
+    this.recs.push(r)
+    return r
+  }
+
+  raw(r: Rec): Record<string, unknown> {
+    if (this.kind === 'jira-cloud') {
+      return {
+        id: r.tie,
+        summary: 'User created',
+        created: new Date(r.ts).toISOString().replace('Z', '+0000'),
+        uid: r.uid,
+      }
+    }
+    if (this.kind === 'dc') return { timestamp: new Date(r.ts).toISOString(), type: { action: 'x' }, uid: r.uid }
+    return {
+      id: r.uid,
+      type: 'events',
+      attributes: { time: new Date(r.ts).toISOString(), processedAt: new Date(r.processedAt).toISOString() },
+    }
+  }
+
+  private newestFirst(from: number, to: number): Rec[] {
+    return this.recs.filter((r) => r.ts >= from && r.ts <= to).sort((a, b) => b.ts - a.ts || b.tie - a.tie)
+  }
+
+  fetch: FetchLike = async (input) => {
+    this.requests++
+    this.clock += 1000
+    const url = new URL(input)
+    const q = url.searchParams
+    this.beforePage?.(url)
+    const limit = Number(q.get('limit'))
+    const body = (b: unknown) => new Response(JSON.stringify(b), { headers: { 'content-type': 'application/json' } })
+    if (this.kind === 'jira-cloud') {
+      const list = this.newestFirst(Date.parse(q.get('from')!), Date.parse(q.get('to')!))
+      const offset = Number(q.get('offset'))
+      return body({
+        offset,
+        limit,
+        total: this.recs.length,
+        records: list.slice(offset, offset + limit).map((r) => this.raw(r)),
+      })
+    }
+    if (this.kind === 'dc') {
+      let list = this.newestFirst(Date.parse(q.get('from')!), Date.parse(q.get('to')!))
+      const cursor = q.get('pageCursor')
+      if (cursor) {
+        const [cts, ctie] = cursor.split(',').map(Number)
+        list = list.filter((r) => r.ts < cts || (r.ts === cts && r.tie < ctie))
+      }
+      const page = list.slice(0, limit)
+      const last = page[page.length - 1]
+      const lastPage = list.length <= limit
+      return body({
+        entities: page.map((r) => this.raw(r)),
+        pagingInfo: lastPage
+          ? { lastPage: true, size: page.length }
+          : { lastPage: false, nextPageCursor: `${last.ts},${last.tie}`, size: page.length },
+      })
+    }
+    // org events-stream: ascending (processedAt, tie); cursor = "p,tie" of the last record returned.
+    let list = [...this.recs].sort((a, b) => a.processedAt - b.processedAt || a.tie - b.tie)
+    const cursor = q.get('cursor')
+    if (cursor) {
+      const [p, t] = cursor.split(',').map(Number)
+      list = list.filter((r) => r.processedAt > p || (r.processedAt === p && r.tie > t))
+    } else list = list.filter((r) => r.ts >= Number(q.get('from')))
+    const page = list.slice(0, limit)
+    const last = page[page.length - 1]
+    return body({
+      data: page.map((r) => this.raw(r)),
+      meta: { page_size: limit, next: last ? `${last.processedAt},${last.tie}` : cursor },
+    })
+  }
+}
+
+function target(stub: Stub, product: Product, apiId?: ApiId): StreamTarget {
+  const deployment = stub.kind === 'dc' ? 'dc' : 'cloud'
+  const site: Site = {
+    id: `s-${stub.kind}`,
+    url: 'https://acme.test',
+    product,
+    deployment,
+    auth: 'session',
+    orgId: 'o1',
+  }
+  const auth = createAuthenticator({
+    target: site,
+    credential: stub.kind === 'org' ? { mode: 'org-key', secret: 'k-secret-123' } : { mode: 'session' },
+    gatewayUrl: 'https://acme.test',
+  })
+  const client = new AtlassianClient({ fetch: stub.fetch, sleep: async () => {} }, auth)
+  const api = apiFor({ product, deployment, orgId: 'o1' }, apiId)
+  return { streamId: `${site.id}|${api.id}`, site, api, auth, client }
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'sync-engine-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+
+/** A StateFileStore (the CLI's: keeps only the keys it may meet again) that records what it emits. */
+async function emittingStore(file: string) {
+  const emitted: EcsDocument[] = []
+  const open = () => StateFileStore.open(file, async (docs) => void emitted.push(...docs))
+  return { emitted, open }
+}
+
+function uidOf(doc: EcsDocument): string {
+  return (JSON.parse(String(doc.event.original)) as { uid?: string; id?: string }).uid ?? ''
+}
+function orgIdOf(doc: EcsDocument): string {
+  return (JSON.parse(String(doc.event.original)) as { id: string }).id
+}
+
+for (const kind of ['jira-cloud', 'dc', 'org'] as const) {
+  describe(`exactly once (${kind})`, () => {
+    for (const seed of process.env.SYNC_SEEDS
+      ? Array.from({ length: Number(process.env.SYNC_SEEDS) }, (_, i) => i + 1)
+      : [1, 2, 3, 4, 5]) {
+      it(`seed ${seed}: inserts while paging, same-millisecond clusters, kills and resumes`, async () => {
+        const rnd = prng(seed * 7919 + kind.length)
+        const stub = new Stub(kind)
+        // 7 days of history with clusters of up to 40 records in one millisecond (page size 25).
+        let t = T0 - 7 * DAY + 1
+        while (t < T0 - 1000) {
+          const n = rnd() < 0.1 ? 1 + Math.floor(rnd() * 40) : 1
+          for (let i = 0; i < n; i++) stub.add(t, Math.floor(rnd() * 5000))
+          t += Math.floor(rnd() * 2 * 3_600_000)
+        }
+        // Faults: before some pages, insert records at the top of the requested window (inside the pinned
+        // window: the late-arrival case) and at "now" (outside it).
+        stub.beforePage = (url) => {
+          if (rnd() < 0.3) {
+            const to = url.searchParams.get('to')
+            const top = to ? Math.min(Date.parse(to), stub.clock) : stub.clock
+            const n = 1 + Math.floor(rnd() * 5)
+            for (let i = 0; i < n; i++) {
+              const ts = rnd() < 0.5 ? top : stub.clock - Math.floor(rnd() * 60_000)
+              // The events-stream orders by processing time, which only grows: a late event is processed now.
+              stub.add(ts, kind === 'org' ? stub.clock + 60_000 - ts : Math.floor(rnd() * 100))
+            }
+          }
+        }
+        const product: Product = kind === 'jira-cloud' ? 'jira' : kind === 'dc' ? 'confluence' : 'org'
+        const file = path.join(tmp, `${kind}-${seed}.json`)
+        const { emitted, open } = await emittingStore(file)
+        const debugLog: string[] = []
+        const opts = { limit: 25, now: () => stub.clock, lookbackMs: 8 * DAY, log: (l: string) => debugLog.push(l) }
+        const since = stub.clock - 8 * DAY
+        // Several runs, each killed at a random request, then a clean run.
+        let kills = 0
+        for (let run = 0; run < 6; run++) {
+          const controller = new AbortController()
+          const killAt = stub.requests + 1 + Math.floor(rnd() * 12)
+          const before: ((url: URL) => void) | undefined = stub.beforePage
+          stub.beforePage = (url) => {
+            before?.(url)
+            if (stub.requests >= killAt) controller.abort(new Error('killed'))
+          }
+          try {
+            await syncStream(target(stub, product), await open(), { ...opts, signal: controller.signal })
+          } catch (e) {
+            expect((e as Error).message).toBe('killed')
+            kills++
+          }
+          stub.beforePage = before
+        }
+        expect(kills).toBeGreaterThan(0)
+        stub.beforePage = undefined
+        stub.clock += 20 * 60_000 // past the overlap of anything inserted at the top
+        const finalUntil = stub.clock
+        const last = await syncStream(target(stub, product), await open(), opts)
+        expect(last.checkpoint).toBeGreaterThanOrEqual(finalUntil)
+
+        const ids = emitted.map(kind === 'org' ? orgIdOf : uidOf)
+        const expected = stub.recs
+          .filter((r) => r.ts >= since && (kind === 'org' ? true : r.ts <= last.checkpoint!))
+          .map((r) => r.uid)
+        if (process.env.DEBUG_SYNC && new Set(ids).size !== ids.length) {
+          const seen = new Set<string>()
+          const dups = ids.filter((u) => (seen.has(u) ? true : (seen.add(u), false)))
+          const byUid = new Map(stub.recs.map((r) => [r.uid, r]))
+          console.log(
+            dups
+              .slice(0, 10)
+              .map((u) => {
+                const r = byUid.get(u)!
+                return `${u} ts=${new Date(r.ts).toISOString()} tie=${r.tie} sameMs=${stub.recs.filter((x) => x.ts === r.ts).length}`
+              })
+              .join('\n'),
+          )
+          console.log(debugLog.join('\n'))
+        }
+        if (process.env.DEBUG_SYNC) {
+          const got = new Set(ids)
+          const byUid = new Map(stub.recs.map((r) => [r.uid, r]))
+          for (const u of expected.filter((x) => !got.has(x))) {
+            const r = byUid.get(u)!
+            console.log(
+              `missing ${u} ts=${new Date(r.ts).toISOString()} p=${new Date(r.processedAt).toISOString()} tie=${r.tie}`,
+            )
+          }
+        }
+        expect(new Set(ids).size).toBe(ids.length) // no repeats
+        expect(new Set(ids)).toEqual(new Set(expected)) // nothing lost
+      })
+    }
+  })
+}
+
+describe('overlap and late records', () => {
+  it('collects a record that arrives late within the overlap, by identity, without repeating the others', async () => {
+    const stub = new Stub('jira-cloud')
+    for (let i = 0; i < 60; i++) stub.add(T0 - i * 60_000)
+    const store = new MemoryStore()
+    const tgt = target(stub, 'jira')
+    const first = await syncStream(tgt, store, { limit: 25, now: () => stub.clock })
+    expect(first.stored).toBe(60)
+    const cp = first.checkpoint!
+    stub.add(cp - 5 * 60_000) // written late, 5 min behind the checkpoint
+    stub.add(cp - 60 * 60_000) // 1 h behind: outside the default 10-minute overlap
+    stub.clock += 60_000
+    const second = await syncStream(tgt, store, { limit: 25, now: () => stub.clock })
+    expect(second.stored).toBe(1)
+    const third = await syncStream(tgt, store, { limit: 25, now: () => stub.clock, overlapMs: 2 * 3_600_000 })
+    expect(third.stored).toBe(1)
+    expect(store.docs.size).toBe(62)
+  })
+
+  it('reports progress with a growing fraction and an estimate of what is left', async () => {
+    const stub = new Stub('dc')
+    for (let i = 0; i < 200; i++) stub.add(T0 - i * 3_000_000)
+    const seen: SyncProgress[] = []
+    await syncStream(target(stub, 'jira'), new MemoryStore(), {
+      limit: 20,
+      now: () => stub.clock,
+      onProgress: (p) => seen.push(p),
+    })
+    expect(seen.length).toBeGreaterThan(5)
+    const fractions = seen.map((p) => p.fraction ?? 0)
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b))
+    expect(seen.at(-1)).toMatchObject({ phase: 'done', fraction: 1 })
+    expect(seen[2].estimatedRemaining).toBeGreaterThan(0)
+    expect(seen[2].phase).toBe('backfill')
+  })
+
+  it('the first run is capped at the API retention', async () => {
+    const stub = new Stub('org')
+    stub.add(T0 - 400 * DAY)
+    stub.add(T0 - DAY)
+    const logs: string[] = []
+    const r = await syncStream(target(stub, 'org'), new MemoryStore(), {
+      now: () => stub.clock,
+      lookbackMs: 1000 * DAY,
+      log: (l) => logs.push(l),
+    })
+    expect(r.stored).toBe(1)
+  })
+})
+
+describe('syncAll', () => {
+  it('runs sites independently: one failing site does not stop the others', async () => {
+    const ok1 = new Stub('jira-cloud')
+    const ok2 = new Stub('dc')
+    for (let i = 0; i < 30; i++) {
+      ok1.add(T0 - i * 1000)
+      ok2.add(T0 - i * 1000)
+    }
+    const store = new MemoryStore()
+    const expired: FetchLike = async () => new Response(null, { status: 302, headers: { location: '/login' } })
+    const site = (id: string, product: Product, deployment: 'cloud' | 'dc'): Site => ({
+      id,
+      url: `https://${id}.test`,
+      product,
+      deployment,
+      auth: 'session',
+    })
+    const outcomes = await syncAll(
+      [
+        { site: site('a', 'jira', 'cloud'), prepare: async () => target(ok1, 'jira') },
+        {
+          site: site('b', 'confluence', 'cloud'),
+          prepare: () => connect(site('b', 'confluence', 'cloud'), { mode: 'session' }, { fetch: expired }),
+        },
+        { site: site('c', 'confluence', 'dc'), prepare: async () => target(ok2, 'confluence') },
+      ],
+      store,
+      { now: () => T0 + 1000, concurrency: 2 },
+    )
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true])
+    expect(outcomes[1].error).toBeInstanceOf(SessionExpiredError)
+    expect(outcomes[0].result?.stored).toBe(30)
+    expect(outcomes[2].result?.stored).toBe(30)
+    expect(store.docs.size).toBe(60)
+  })
+})
