@@ -214,6 +214,11 @@ export class FaultControl {
     }
   }
 
+  /** Same as setAuditPlan(site, !on): switch the "plan without audit log" on or off for a site. */
+  noAuditLog(site: StoreKey | 'cloud', on = true): void {
+    this.setAuditPlan(site, !on)
+  }
+
   /** Invalidate every session issued so far (cookies become stale; clients must log in again). */
   expireSessions(): void {
     this.sessionEpoch++

@@ -146,8 +146,8 @@ export interface ServedEntry {
   store: StoreKey
   /** The raw record exactly as served. */
   record: unknown
-  /** canonicalJson(record): a stable identity (key order independent). */
-  identity: string
+  /** canonicalJson(record): a stable identity (key order independent). Computed lazily, then cached. */
+  readonly identity: string
   /** Atlassian's own id where the record has one (Jira Cloud `id`, org event `id`), as a string. */
   id?: string
   times: number
@@ -270,6 +270,7 @@ class Simulator {
   private readonly servedStats = new Map<ApiKey, ApiServedStats & { counts: Map<Stored, number> }>()
   private readonly orgRateWindow = new Map<string, number[]>()
   private readonly legacyCache = new WeakMap<Stored, Raw>()
+  private readonly identityCache = new WeakMap<object, string>()
   private server!: Server
   url = ''
   port = 0
@@ -484,7 +485,23 @@ class Simulator {
         for (const [s, times] of counts) {
           const record = a === 'confluence-dc-legacy' ? this.legacyRecord(s) : s.raw
           const id = store === 'jira-cloud' || store === 'org' ? String(record.id) : undefined
-          out.push({ api: a, store, record, identity: canonicalJson(record), id, times })
+          const cache = this.identityCache
+          out.push({
+            api: a,
+            store,
+            record,
+            id,
+            times,
+            // Computed on first use and cached: canonical JSON of 100,000 records takes seconds.
+            get identity() {
+              let v = cache.get(record)
+              if (v === undefined) {
+                v = canonicalJson(record)
+                cache.set(record, v)
+              }
+              return v
+            },
+          })
         }
       }
       return out
