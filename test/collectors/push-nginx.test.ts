@@ -9,18 +9,16 @@ import { CollectorAuthError } from '../../src/core/sinks/errors'
 import { createSink } from '../../src/core/sinks/index'
 import { type DeliverReport, deliver, enqueueForCollectors, MemoryOutboxStore } from '../../src/core/sinks/outbox'
 import type { CollectorConfig, Sink } from '../../src/core/sinks/sink'
+import { validateEcsDocument } from '../ecs-validator'
 import { fixtureDocs, manyDocs } from './docs'
-import { ecsValidator } from './ecs'
 import { CREDS, type Endpoint, NginxCollector, type ReceivedRequest } from './nginx'
 
 let nginx: NginxCollector
-let validate: (doc: unknown) => string[]
 const docs = fixtureDocs()
 
 beforeAll(async () => {
   nginx = new NginxCollector()
   await nginx.start()
-  validate = (await ecsValidator()).validate
 })
 
 afterAll(async () => {
@@ -84,7 +82,7 @@ function parseBulk(body: string): BulkItem[] {
 }
 
 function expectValidEcs(doc: unknown): void {
-  const errors = validate(doc)
+  const errors = validateEcsDocument(doc)
   expect(errors, JSON.stringify(errors)).toEqual([])
 }
 
