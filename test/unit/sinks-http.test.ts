@@ -209,3 +209,29 @@ describe('http-ndjson sink', () => {
     await expect(sink.send([makeDoc(1)], controller.signal)).rejects.toThrow('stopped by test')
   })
 })
+
+describe('send() with more documents than one request', () => {
+  it('a whole-request failure hands back every later document as retry, none lost, none sent', async () => {
+    let calls = 0
+    const f = fakeFetch(() => {
+      calls++
+      return new Response('', { status: calls === 1 ? 200 : 503 })
+    })
+    const docs = Array.from({ length: 35 }, (_, i) => makeDoc(i))
+    const res = await createSink({ ...ndjson, batchSize: 10 }, 't', { fetch: f.fetch }).send(docs)
+    expect(f.requests).toHaveLength(2)
+    expect(res.delivered).toEqual(docs.slice(0, 10).map(sinkKey))
+    expect(res.retry).toEqual(docs.slice(10).map(sinkKey))
+    expect(res.transientError).toBe('the collector answered HTTP 503')
+  })
+
+  it('credentials refused after some batches went through: what was accepted is kept, the rest retried', async () => {
+    let calls = 0
+    const f = fakeFetch(() => new Response('', { status: ++calls === 1 ? 200 : 401 }))
+    const docs = Array.from({ length: 25 }, (_, i) => makeDoc(i))
+    const res = await createSink({ ...ndjson, batchSize: 10 }, 't', { fetch: f.fetch }).send(docs)
+    expect(res.delivered).toHaveLength(10)
+    expect(res.retry).toHaveLength(15)
+    expect(res.transientError).toMatch(/HTTP 401/)
+  })
+})

@@ -259,38 +259,45 @@ export function createHttpSink(
     kind: adapter.kind,
     async send(docs, signal) {
       const result = emptyOutcome()
-      const prepared: PreparedDoc[] = []
-      for (const doc of docs) {
-        const key = sinkKey(doc)
-        let text: string
-        try {
-          text = adapter.serialize(doc, key)
-        } catch (e) {
-          result.rejected.push({
-            key,
-            reason: `cannot serialize the document: ${e instanceof Error ? e.message : String(e)}`,
-          })
-          continue
+      // Serialize one request's worth of documents at a time, so memory stays bounded by the batch size
+      // whatever the caller passes in.
+      const step = Math.max(1, Math.floor(limits.maxDocs))
+      for (let start = 0; start < docs.length; start += step) {
+        const prepared: PreparedDoc[] = []
+        for (const doc of docs.slice(start, start + step)) {
+          const key = sinkKey(doc)
+          let text: string
+          try {
+            text = adapter.serialize(doc, key)
+          } catch (e) {
+            result.rejected.push({
+              key,
+              reason: `cannot serialize the document: ${e instanceof Error ? e.message : String(e)}`,
+            })
+            continue
+          }
+          prepared.push({ key, text, bytes: utf8Length(text) })
         }
-        prepared.push({ key, text, bytes: utf8Length(text) })
-      }
-      const batches = splitBatches(prepared, limits, (d) => d.bytes)
-      for (let i = 0; i < batches.length; i++) {
-        if (signal?.aborted) throw signal.reason
-        let outcome: BatchOutcome
-        try {
-          outcome = await post(batches[i], signal)
-        } catch (e) {
-          // Nothing accepted in this call yet: the caller learns the cause as a typed error. Otherwise keep
-          // what was accepted and hand the rest back for later; the next call will meet the error again.
-          if (!isCollectorError(e) || result.delivered.length === 0) throw e
-          outcome = retryAll(batches[i], e.message)
-        }
-        merge(result, outcome)
-        if (outcome.retry.length > 0 && outcome.retry.length === batches[i].length) {
-          // The collector is down or throttling us: hand the remaining batches back instead of pushing on.
-          for (const rest of batches.slice(i + 1)) merge(result, retryAll(rest, outcome.transientError ?? 'not sent'))
-          break
+        const batches = splitBatches(prepared, limits, (d) => d.bytes)
+        for (let i = 0; i < batches.length; i++) {
+          if (signal?.aborted) throw signal.reason
+          let outcome: BatchOutcome
+          try {
+            outcome = await post(batches[i], signal)
+          } catch (e) {
+            // Nothing accepted in this call yet: the caller learns the cause as a typed error. Otherwise keep
+            // what was accepted and hand the rest back for later; the next call will meet the error again.
+            if (!isCollectorError(e) || result.delivered.length === 0) throw e
+            outcome = retryAll(batches[i], e.message)
+          }
+          merge(result, outcome)
+          if (outcome.retry.length > 0 && outcome.retry.length === batches[i].length) {
+            // The collector is down or throttling us: hand the rest back instead of pushing on.
+            const reason = outcome.transientError ?? 'not sent'
+            for (const rest of batches.slice(i + 1)) merge(result, retryAll(rest, reason))
+            for (const doc of docs.slice(start + step)) result.retry.push(sinkKey(doc))
+            return result
+          }
         }
       }
       return result
