@@ -169,6 +169,12 @@ describe('Jira Cloud /rest/api/3/auditing/record', () => {
     expect(body.records[0].created).toBe(all[3].created)
   })
 
+  it('answers other methods than GET with 405', async () => {
+    const res = await fetch(jira, { method: 'POST', headers: adminBasic(fa) })
+    expect(res.status).toBe(405)
+    expect(await res.json()).toEqual({ errorMessages: ['Method POST not allowed'], errors: {} })
+  })
+
   it('serves /rest/api/2 and the gateway path from the same store', async () => {
     const v2 = await getJson(`${fa.sites.cloud.baseUrl}/rest/api/2/auditing/record?limit=3`, adminBasic(fa))
     const gw = await getJson(

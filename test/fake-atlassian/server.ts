@@ -322,14 +322,19 @@ class Simulator {
       // Generated times: 10 % older than the fixtures (back to 10 days), 90 % newer (up to a minute ago).
       const n = this.volumeOf(store)
       const times: number[] = []
+      let olderSoFar = 0
       while (times.length < n) {
-        const older = g.rng.chance(0.1)
+        // Jira ids below the fixtures' 11650 run out: keep older Jira records under 11,000.
+        const older = g.rng.chance(0.1) && (store !== 'jira-cloud' || olderSoFar < 11_000)
         const ts = older
           ? oldestFixture - 1 - Math.floor(g.rng.next() * (oldestFixture - (now - 10 * TIME.DAY)))
           : newestFixture + 1 + Math.floor(g.rng.next() * (now - TIME.MINUTE - newestFixture - 1))
         // Bursts: bulk operations write many records in one millisecond.
         const burst = g.rng.chance(0.03) ? g.rng.int(2, 30) : 1
-        for (let i = 0; i < burst && times.length < n; i++) times.push(ts)
+        for (let i = 0; i < burst && times.length < n; i++) {
+          times.push(ts)
+          if (older) olderSoFar++
+        }
       }
       times.sort((a, b) => a - b)
       const entries: Array<{ raw: Raw; ts: number; fixtureIndex: number }> = []
@@ -607,6 +612,19 @@ class Simulator {
     try {
       if (route.via === undefined || !route.handler) {
         this.sendJson(ctx, 404, errorBody(route.family, 404, 'Not Found', url.pathname, ctx.requestId))
+        return
+      }
+      const method = req.method ?? 'GET'
+      if (method !== 'GET' && method !== 'HEAD' && !(route.api === 'login' && method === 'POST')) {
+        // Audit reads are GET only; a POST from a browser would also meet the XSRF check (doc §g.4).
+        this.sendJson(
+          ctx,
+          405,
+          errorBody(route.family, 405, `Method ${method} not allowed`, url.pathname, ctx.requestId),
+          {
+            allow: 'GET',
+          },
+        )
         return
       }
       const rl = this.faults.pick('rateLimit', facts)

@@ -63,6 +63,7 @@ describe('100,000 records', () => {
     expect(sample.identity).toBe(canonicalJson(sample.record))
     expect(sample.id).toBe(String((sample.record as { id: number }).id))
     expect(entries.every((e) => e.times === 1)).toBe(true)
+    expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length) // Jira ids stay unique at volume
   })
 })
 
