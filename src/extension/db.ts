@@ -71,11 +71,13 @@ type CounterDim =
   | 'flag'
   | 'meta'
 
+/**
+ * One row per dimension holding every value's count. A commit then rewrites a dozen small rows instead of
+ * one row per distinct user/action/day it touched (that cost as much as storing the events themselves).
+ */
 interface CounterRow {
-  id: string
   dim: CounterDim
-  value: string
-  count: number
+  counts: Record<string, number>
 }
 
 /** An outbox entry (core/sinks/outbox.ts OutboxEntry) with its primary key `${collectorId}\n${key}`. */
@@ -90,16 +92,17 @@ const UNSEEN = 'unseen'
 class ArchiveDb extends Dexie {
   events!: Table<EventRow, string>
   streams!: Table<StreamRow, string>
-  counters!: Table<CounterRow, string>
+  counters!: Table<CounterRow, CounterDim>
   outbox!: Table<OutboxRow, string>
   collectorStatus!: Table<CollectorStatus, string>
 
   constructor(name: string, options?: DexieOptions) {
     super(name, options)
     this.version(1).stores({
-      events: 'key, ts, [site+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
+      // No index on ts alone: "all sites, newest first" merges the few [site+ts] ranges, one index less to write.
+      events: 'key, [site+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
       streams: 'id, site',
-      counters: 'id, [dim+count]',
+      counters: 'dim',
     })
     // v2: the outbox for collectors (issue 5). Existing events are not queued retroactively: a collector
     // added later receives what is synced after it was added (its "push everything" is an export).
@@ -203,17 +206,15 @@ function toStored(row: EventRow): StoredEvent {
 // ---------------------------------------------------------------------------------------------------------
 // Counters
 
-function counterId(dim: CounterDim, value: string): string {
-  return dim === 'total' ? 'total' : `${dim}\n${value}`
-}
-
 class CounterDeltas {
-  readonly map = new Map<string, { dim: CounterDim; value: string; delta: number }>()
+  readonly map = new Map<CounterDim, Map<string, number>>()
   add(dim: CounterDim, value: string, delta: number): void {
-    const id = counterId(dim, value)
-    const cur = this.map.get(id)
-    if (cur) cur.delta += delta
-    else this.map.set(id, { dim, value, delta })
+    let m = this.map.get(dim)
+    if (!m) {
+      m = new Map()
+      this.map.set(dim, m)
+    }
+    m.set(value, (m.get(value) ?? 0) + delta)
   }
   addRow(row: EventRow, sign: 1 | -1): void {
     this.add('total', '', sign)
@@ -413,19 +414,18 @@ export class Archive implements ArchiveQueries {
   }
 
   private async applyDeltas(deltas: CounterDeltas): Promise<void> {
-    const ids = [...deltas.map.keys()]
-    const current = await this.db.counters.bulkGet(ids)
-    const put: CounterRow[] = []
-    const del: string[] = []
-    ids.forEach((id, i) => {
-      const d = deltas.map.get(id)!
-      const count = (current[i]?.count ?? 0) + d.delta
-      if (count > 0 || (d.dim === 'meta' && count === 0 && current[i]))
-        put.push({ id, dim: d.dim, value: d.value, count })
-      else if (current[i]) del.push(id)
+    const dims = [...deltas.map.keys()]
+    const current = await this.db.counters.bulkGet(dims)
+    const rows = dims.map((dim, i): CounterRow => {
+      const counts = current[i]?.counts ?? {}
+      for (const [value, delta] of deltas.map.get(dim)!) {
+        const n = (counts[value] ?? 0) + delta
+        if (n > 0) counts[value] = n
+        else delete counts[value]
+      }
+      return { dim, counts }
     })
-    if (put.length) await this.db.counters.bulkPut(put)
-    if (del.length) await this.db.counters.bulkDelete(del)
+    await this.db.counters.bulkPut(rows)
   }
 
   private async enqueueRows(rows: EventRow[], collectors: readonly CollectorConfig[]): Promise<void> {
@@ -448,8 +448,12 @@ export class Archive implements ArchiveQueries {
 
   // ------------------------------------------------------------------ counters
 
+  private async dimCounts(dim: CounterDim): Promise<Record<string, number>> {
+    return (await this.db.counters.get(dim))?.counts ?? {}
+  }
+
   private async counter(dim: CounterDim, value = ''): Promise<number> {
-    return (await this.db.counters.get(counterId(dim, value)))?.count ?? 0
+    return (await this.dimCounts(dim))[value] ?? 0
   }
 
   async totalEvents(): Promise<number> {
@@ -466,14 +470,19 @@ export class Archive implements ArchiveQueries {
   }
 
   async markSeen(): Promise<void> {
-    await this.db.counters.put({ id: counterId('meta', UNSEEN), dim: 'meta', value: UNSEEN, count: 0 })
+    await this.db.transaction('rw', this.db.counters, async () => {
+      const counts = await this.dimCounts('meta')
+      delete counts[UNSEEN]
+      await this.db.counters.put({ dim: 'meta', counts })
+    })
   }
 
   private async dimValues(dim: CounterDim, limit: number, rarest = false): Promise<FacetValue[]> {
-    let coll = this.db.counters.where('[dim+count]').between([dim, MIN], [dim, MAX], true, true)
-    if (!rarest) coll = coll.reverse()
-    const rows = await coll.limit(limit).toArray()
-    return rows.map((r) => ({ value: r.value, count: r.count }))
+    const sign = rarest ? -1 : 1
+    return Object.entries(await this.dimCounts(dim))
+      .map(([value, count]) => ({ value, count }))
+      .sort((a, b) => sign * (b.count - a.count) || cmp(a.value, b.value))
+      .slice(0, limit)
   }
 
   /** Distinct values with counts, most frequent first (at most `limit` per dimension). */
@@ -492,13 +501,8 @@ export class Archive implements ArchiveQueries {
   /** The IPs of the newest `scan` events, most frequent first (IPs have no maintained counters). */
   private async recentIps(scan: number, limit: number): Promise<FacetValue[]> {
     const counts = new Map<string, number>()
-    await this.db.events
-      .orderBy('ts')
-      .reverse()
-      .limit(scan)
-      .each((row) => {
-        if (row.ip) counts.set(row.ip, (counts.get(row.ip) ?? 0) + 1)
-      })
+    const { rows } = await this.readPage({}, scan, undefined, Number.MAX_SAFE_INTEGER)
+    for (const row of rows) if (row.ip) counts.set(row.ip, (counts.get(row.ip) ?? 0) + 1)
     return [...counts]
       .map(([value, count]) => ({ value, count }))
       .sort((a, b) => b.count - a.count || cmp(a.value, b.value))
@@ -507,38 +511,38 @@ export class Archive implements ArchiveQueries {
 
   /** Sites that hold events of these products (from counters): a product filter reads those sites' ranges. */
   private async sitesOf(products: readonly string[]): Promise<{ sites: string[]; count: number }> {
-    const rows = await this.db.counters
-      .where('[dim+count]')
-      .between(['siteproduct', MIN], ['siteproduct', MAX])
-      .toArray()
     const sites: string[] = []
     let count = 0
-    for (const r of rows) {
-      const [product, site] = r.value.split('\n') as [string, string]
+    for (const [value, n] of Object.entries(await this.dimCounts('siteproduct'))) {
+      const [product, site] = value.split('\n') as [string, string]
       if (products.includes(product)) {
         sites.push(site)
-        count += r.count
+        count += n
       }
     }
     return { sites, count }
   }
 
   private async sumCounters(dim: CounterDim, values: readonly string[]): Promise<number> {
-    const rows = await this.db.counters.bulkGet(values.map((v) => counterId(dim, v)))
-    return rows.reduce((n, r) => n + (r?.count ?? 0), 0)
+    const counts = await this.dimCounts(dim)
+    return values.reduce((n, v) => n + (counts[v] ?? 0), 0)
   }
 
   private async catKeysFor(categories: readonly string[]): Promise<{ keys: string[]; count: number }> {
-    const rows = await this.db.counters.where('[dim+count]').between(['catkey', MIN], ['catkey', MAX]).toArray()
-    const matching = rows.filter((r) => r.value.split(',').some((c) => categories.includes(c)))
-    return { keys: matching.map((r) => r.value), count: matching.reduce((n, r) => n + r.count, 0) }
+    const matching = Object.entries(await this.dimCounts('catkey')).filter(([key]) =>
+      key.split(',').some((c) => categories.includes(c)),
+    )
+    return { keys: matching.map(([key]) => key), count: matching.reduce((n, [, c]) => n + c, 0) }
   }
 
   private async dayRangeCount(from: number | undefined, to: number | undefined): Promise<number> {
     const lo = from === undefined ? MIN : Math.floor(from / DAY)
     const hi = to === undefined ? MAX : Math.floor(to / DAY)
-    const rows = await this.db.counters.where('[dim+count]').between(['day', MIN], ['day', MAX]).toArray()
-    return rows.reduce((n, r) => (Number(r.value) >= lo && Number(r.value) <= hi ? n + r.count : n), 0)
+    let n = 0
+    for (const [day, c] of Object.entries(await this.dimCounts('day'))) {
+      if (Number(day) >= lo && Number(day) <= hi) n += c
+    }
+    return n
   }
 
   // ------------------------------------------------------------------ queries
@@ -574,7 +578,11 @@ export class Archive implements ArchiveQueries {
     const hasText = !!filter.text?.trim()
     if (!best) {
       return {
-        ranges: [{ index: 'ts', lower: from, upper: to }],
+        ranges: Object.keys(await this.dimCounts('site')).map((site) => ({
+          index: '[site+ts]',
+          lower: [site, from],
+          upper: [site, to],
+        })),
         residual: candidates.length || hasText ? matcher(filter, new Set(['time'])) : undefined,
         estimate: await this.dayRangeCount(filter.from, filter.to),
       }
@@ -707,10 +715,10 @@ export class Archive implements ArchiveQueries {
         this.recentIps(20_000, top),
         this.counter('flag', FLAG_FAILED_LOGIN),
         this.counter('flag', FLAG_PERMISSION_CHANGE),
-        this.db.counters.where('[dim+count]').between(['day', MIN], ['day', MAX]).toArray(),
+        this.dimCounts('day'),
       ])
-      const overTime = days
-        .map((d) => ({ start: Number(d.value) * DAY, count: d.count }))
+      const overTime = Object.entries(days)
+        .map(([day, count]) => ({ start: Number(day) * DAY, count }))
         .sort((a, b) => a.start - b.start)
       const [failedRecent, permRecent] = await Promise.all([
         this.recentFailedLogins(10),
@@ -815,25 +823,30 @@ export class Archive implements ArchiveQueries {
   private async deleteOldestChunk(policy: RetentionPolicy, now: number, chunk: number): Promise<number> {
     const { events, counters } = this.db
     return this.db.transaction('rw', [events, counters], async () => {
-      let victims: EventRow[] = []
-      if (policy.retentionDays > 0) {
-        victims = await events
-          .where('ts')
-          .below(now - policy.retentionDays * DAY)
-          .limit(chunk)
-          .toArray()
+      const sites = Object.keys(await this.dimCounts('site'))
+      // the oldest `n` events older than `before`, over all sites (each site's range read oldest-first)
+      const oldest = async (n: number, before: number): Promise<EventRow[]> => {
+        const perSite = await Promise.all(
+          sites.map((site) =>
+            events.where('[site+ts]').between([site, MIN], [site, before], true, false).limit(n).toArray(),
+          ),
+        )
+        return perSite
+          .flat()
+          .sort((a, b) => -compareNewestFirst(a, b))
+          .slice(0, n)
       }
+      let victims: EventRow[] = []
+      if (policy.retentionDays > 0) victims = await oldest(chunk, now - policy.retentionDays * DAY)
       if (victims.length < chunk && policy.maxEvents > 0) {
         const total = await this.totalEvents()
         const excess = total - victims.length - policy.maxEvents
         if (excess > 0) {
           const seen = new Set(victims.map((v) => v.key))
-          const extra = await events
-            .orderBy('ts')
-            .filter((r) => !seen.has(r.key))
-            .limit(Math.min(excess, chunk - victims.length))
-            .toArray()
-          victims = victims.concat(extra)
+          const extra = (await oldest(Math.min(excess, chunk - victims.length) + victims.length, MAX)).filter(
+            (r) => !seen.has(r.key),
+          )
+          victims = victims.concat(extra.slice(0, Math.min(excess, chunk - victims.length)))
         }
       }
       if (!victims.length) return 0

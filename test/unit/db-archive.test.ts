@@ -302,15 +302,15 @@ describe('schema versions', () => {
     const name = `test-upgrade-${process.pid}`
     const v1 = new Dexie(name)
     v1.version(1).stores({
-      events: 'key, ts, [site+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
+      events: 'key, [site+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
       streams: 'id, site',
-      counters: 'id, [dim+count]',
+      counters: 'dim',
     })
     const doc = fakeDoc({ ts: 1234, action: 'old' })
     await v1
       .table('events')
       .put({ key: documentKey(doc), ts: 1234, site: 's', product: '', deployment: '', action: 'old', doc })
-    await v1.table('counters').put({ id: 'total', dim: 'total', value: '', count: 1 })
+    await v1.table('counters').put({ dim: 'total', counts: { '': 1 } })
     v1.close()
     const a = openArchive(name)
     opened.push(a)
