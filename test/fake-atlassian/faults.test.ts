@@ -80,7 +80,10 @@ describe('rate limiting', () => {
   it('targets only the APIs, sites and via it is given', async () => {
     fa.faults.rateLimit({ sites: ['jira-dc'] })
     expect((await getJson(jira, adminBasic(fa))).status).toBe(200)
-    expect((await getJson(dc, bearer(fa.credentials.pat))).status).toBe(429)
+    const dcLimited = await getJson(dc, bearer(fa.credentials.pat))
+    expect(dcLimited.status).toBe(429)
+    expect(dcLimited.headers.get('x-ratelimit-fillrate')).toBe('10')
+    expect(dcLimited.headers.get('x-ratelimit-interval-seconds')).toBe('1')
     fa.faults.clear()
     fa.faults.rateLimit({ via: ['gateway'] })
     expect((await getJson(jira, adminBasic(fa))).status).toBe(200)

@@ -1033,7 +1033,11 @@ class Simulator {
     headers['x-ratelimit-limit'] = '100'
     headers['x-ratelimit-remaining'] = '0'
     headers['x-ratelimit-nearlimit'] = 'true'
-    if (ctx.family === 'jira') headers['ratelimit-reason'] = 'jira-burst-based'
+    if (ctx.realm.endsWith('-dc')) {
+      // DC's admin-enabled rate limiting (doc §h) uses a token bucket and its own headers.
+      headers['x-ratelimit-interval-seconds'] = '1'
+      headers['x-ratelimit-fillrate'] = '10'
+    } else if (ctx.family === 'jira') headers['ratelimit-reason'] = 'jira-burst-based'
     const status = o.status ?? 429
     this.sendJson(
       ctx,
