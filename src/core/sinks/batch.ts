@@ -19,22 +19,18 @@ export function sinkKey(doc: EcsDocument): string {
   return hash128(`doc\n${canonicalJson(doc)}`)
 }
 
-/** UTF-8 length of a string without encoding it (lone surrogates count as U+FFFD, 3 bytes, as TextEncoder does). */
+// Pure-ASCII text (most documents after JSON.stringify) is answered by a native regex test; the rest is
+// measured with encodeInto into a reused buffer (a JS charCodeAt loop was several times slower, measured
+// on 40 MB of documents: as slow as JSON.stringify itself).
+const NON_ASCII = /[\u0080-\uffff]/
+const encoder = new TextEncoder()
+let scratch = new Uint8Array(64 * 1024)
+
+/** UTF-8 length of a string (lone surrogates count as U+FFFD, 3 bytes, as TextEncoder does). */
 export function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) bytes += 1
-    else if (c < 0x800) bytes += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
+  if (!NON_ASCII.test(text)) return text.length
+  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3)
+  return encoder.encodeInto(text, scratch).written
 }
 
 export interface BatchLimits {

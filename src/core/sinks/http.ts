@@ -137,7 +137,6 @@ export function excerpt(text: string, secret: string | undefined, max = 200): st
 export interface PreparedDoc {
   key: string
   text: string
-  bytes: number
 }
 
 export interface BatchOutcome extends SendResult, SendResultDetails {}
@@ -276,9 +275,13 @@ export function createHttpSink(
             })
             continue
           }
-          prepared.push({ key, text, bytes: utf8Length(text) })
+          prepared.push({ key, text })
         }
-        const batches = splitBatches(prepared, limits, (d) => d.bytes)
+        // A UTF-8 byte is at most 3 per UTF-16 unit: when even that bound fits, no need to measure.
+        let upperBound = 0
+        for (const d of prepared) upperBound += d.text.length * 3
+        const batches =
+          upperBound <= limits.maxBytes ? [prepared] : splitBatches(prepared, limits, (d) => utf8Length(d.text))
         for (let i = 0; i < batches.length; i++) {
           if (signal?.aborted) throw signal.reason
           let outcome: BatchOutcome
