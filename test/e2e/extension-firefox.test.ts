@@ -164,7 +164,7 @@ describe('Firefox ESR: sites, sync, popup, dashboard', () => {
     const rowHandles = await popup.$$('[role="grid"] tr')
     await rowHandles[0]!.click()
     const ecs = await ext.waitFor(popup, () => document.querySelector('[data-testid="ecs-document"]')?.textContent)
-    expect(JSON.parse(ecs).event.module).toBe('atlassian_jira')
+    expect(JSON.parse(ecs ?? '{}').event.module).toBe('atlassian_jira')
     await screenshot(popup, 'firefox-popup-detail')
     await popup.close()
   })

@@ -16,6 +16,7 @@ export function TimeChart({ buckets, bucket }: { buckets: TimeBucket[]; bucket: 
     const el = host.current
     if (!el || buckets.length === 0) return
     const width = Math.max(300, el.clientWidth)
+    const half = (bucket === 'hour' ? 3600 : 86_400) / 2
     const accent = cssVar('--accent', '#0052cc')
     const muted = cssVar('--muted', '#5e6c84')
     const line = cssVar('--line', '#dfe1e6')
@@ -26,7 +27,11 @@ export function TimeChart({ buckets, bucket }: { buckets: TimeBucket[]; bucket: 
         height: 220,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        scales: {
+          // Half a bucket of room on each side, so the first and last bars are not cut in half.
+          x: { time: true, range: (_u, min, max) => [min - half, max + half] },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+        },
         axes: [axis, { ...axis, size: 50 }],
         series: [
           {},
@@ -49,7 +54,7 @@ export function TimeChart({ buckets, bucket }: { buckets: TimeBucket[]; bucket: 
       resize.disconnect()
       plot.destroy()
     }
-  }, [buckets])
+  }, [buckets, bucket])
 
   const fmt = (start: number) =>
     new Date(start).toLocaleString(

@@ -5,6 +5,7 @@ import type { Product } from '../../core/model'
 import type { CollectorAuthScheme, SinkKind } from '../../core/sinks/sink'
 import type { CollectorDraft, CollectorStatusView, CollectorView, SiteView } from '../messages'
 import { send } from '../messages'
+import { CollectorStatusLine } from '../ui/CollectorStatusLine'
 import { siteLabel } from '../ui/FilterBar'
 import { formatCount, formatRelative, PRODUCT_LABELS } from '../ui/format'
 import { errorText } from '../ui/words'
@@ -28,21 +29,6 @@ const URL_HINT: Record<SinkKind, string> = {
   elasticsearch: 'Cluster base URL, e.g. https://es.example.com:9200 (requests go to /_bulk)',
   'splunk-hec': 'HEC base URL, e.g. https://splunk.example.com:8088',
   'http-ndjson': 'Full endpoint URL',
-}
-
-export function CollectorStatusLine({ status }: { status?: CollectorStatusView }) {
-  if (!status) return <span class="muted">No delivery yet</span>
-  const failing = Boolean(status.lastErrorAt && (!status.lastSuccessAt || status.lastErrorAt > status.lastSuccessAt))
-  return (
-    <span class={`collector-status ${failing ? 'bad' : 'muted'}`}>
-      {status.running ? 'Delivering… · ' : ''}
-      Backlog {formatCount(status.backlog)} · delivered {formatCount(status.deliveredTotal)}
-      {status.rejectedTotal ? ` · rejected ${formatCount(status.rejectedTotal)}` : ''} · last success{' '}
-      {formatRelative(status.lastSuccessAt)}
-      {status.lastError && ` · last error ${formatRelative(status.lastErrorAt)}: ${status.lastError}`}
-      {status.retryAt && ` · next attempt ${formatRelative(status.retryAt)}`}
-    </span>
-  )
 }
 
 interface Values {

@@ -1,7 +1,17 @@
 // The toolbar popup: newest events first, filters, detail, "Sync now", per-site status and export.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import browser from 'webextension-polyfill'
-import type { EventCount, Facets, PageCursor, Settings, SiteView, StatusReport, StoredEvent } from '../messages'
+import type {
+  CollectorStatusView,
+  CollectorView,
+  EventCount,
+  Facets,
+  PageCursor,
+  Settings,
+  SiteView,
+  StatusReport,
+  StoredEvent,
+} from '../messages'
 import { send } from '../messages'
 import { archive } from '../ui/archive'
 import { downloadChunks, exportFilename } from '../ui/download'
@@ -23,6 +33,7 @@ import { openPage } from '../ui/pages'
 import { SiteStatusList, SyncProgress } from '../ui/SiteStatusList'
 import { errorText } from '../ui/words'
 import { AddThisSite } from './AddThisSite'
+import { CollectorsStatus } from './CollectorsStatus'
 
 const PAGE_SIZE = 100
 /** Rows kept in memory while scrolling back in time; beyond this, narrow the filter or export. */
@@ -42,6 +53,8 @@ export function Popup() {
   const [status, setStatus] = useState<StatusReport>()
   const [facets, setFacets] = useState<Facets>()
   const [settings, setSettings] = useState<Settings>()
+  const [collectors, setCollectors] = useState<CollectorView[]>([])
+  const [collectorStatus, setCollectorStatus] = useState<CollectorStatusView[]>([])
   const [filter, setFilter] = useState<FilterState>(() => ({ ...EMPTY_FILTER }))
   const settled = useDebounced(filter, 250)
   const [list, setList] = useState<ListState>({ rows: [], loading: true, truncated: false })
@@ -72,6 +85,7 @@ export function Popup() {
     send({ type: 'popupOpened' }).catch(() => {})
     send({ type: 'listSites' }).then(setSites, (e) => setNotice(errorText(e)))
     send({ type: 'getSettings' }).then(setSettings, () => {})
+    send({ type: 'listCollectors' }).then(setCollectors, () => {})
     archive()
       .facets()
       .then(setFacets, () => {})
@@ -87,7 +101,8 @@ export function Popup() {
         }),
       () => {},
     )
-  }, [])
+    if (collectors.length) send({ type: 'getCollectorStatus' }).then(setCollectorStatus, () => {})
+  }, [collectors.length])
   useInterval(refreshStatus, running ? 700 : 4000)
 
   // First page (and count) whenever the filter settles or new events arrived.
@@ -224,6 +239,7 @@ export function Popup() {
           <SiteStatusList sites={sites} statuses={status?.sites ?? []} />
         </details>
       )}
+      <CollectorsStatus collectors={collectors} statuses={collectorStatus} onPushed={refreshStatus} />
       {detail ? (
         <EventDetail
           event={detail}
