@@ -123,12 +123,14 @@ async function* lines(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
   let rest = ''
   for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
     rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })
+    let from = 0
     let nl = rest.indexOf('\n')
     while (nl >= 0) {
-      yield rest.slice(0, nl)
-      rest = rest.slice(nl + 1)
-      nl = rest.indexOf('\n')
+      yield rest.slice(from, nl)
+      from = nl + 1
+      nl = rest.indexOf('\n', from)
     }
+    rest = rest.slice(from)
   }
   rest += decoder.decode()
   if (rest !== '') yield rest

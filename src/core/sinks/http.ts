@@ -133,6 +133,20 @@ export function excerpt(text: string, secret: string | undefined, max = 200): st
   return t.length > max ? `${t.slice(0, max)}…` : t
 }
 
+/** AbortSignal.any where it exists (Chrome 116+, Firefox 124+, Node 20.3+), else the same by hand. */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b])
+  const controller = new AbortController()
+  for (const s of [a, b]) {
+    if (s.aborted) {
+      controller.abort(s.reason)
+      break
+    }
+    s.addEventListener('abort', () => controller.abort(s.reason), { once: true })
+  }
+  return controller.signal
+}
+
 /** One document, serialized once for its protocol. */
 export interface PreparedDoc {
   key: string
@@ -217,7 +231,7 @@ export function createHttpSink(
     const text = batch.map((d) => d.text).join('')
     const body = config.gzip ? await gzipText(text) : text
     const timeout = AbortSignal.timeout(timeoutMs)
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
+    const combined = signal ? anySignal(signal, timeout) : timeout
     let response: Response
     let responseText: string
     try {
