@@ -102,8 +102,10 @@ interface StreamCursorState {
   cursor?: string
   /** Largest record time (processedAt) stored. */
   highWater?: number
-  /** Where the first poll started (for progress). */
+  /** Event time the first poll started at (used until a cursor exists, and for progress). */
   startedAt?: number
+  /** Oldest processedAt read beyond the persisted cursor in the current run (their keys are kept). */
+  holdFrom?: number
   checkpoint?: number
 }
 
@@ -291,44 +293,47 @@ async function pollStream(ctx: Context): Promise<void> {
   let state = asCursorState(await ctx.store.loadState(target.streamId), api)
   const until = opts.until ?? ctx.now()
   if (state.cursor) ctx.result.resumed = state.checkpoint === undefined
-  let from: number
-  if (state.highWater !== undefined) from = Math.max(0, state.highWater - ctx.overlap)
-  else {
-    from = opts.since ?? until - (opts.lookbackMs ?? DEFAULT_LOOKBACK_MS)
-    from = Math.max(from, until - api.retentionMs)
-  }
-  const startedAt = state.startedAt ?? from
+  // Without a cursor (first poll), the stream starts at an event time; it stays the same until a cursor exists.
+  const startedAt =
+    state.startedAt ?? Math.max(opts.since ?? until - (opts.lookbackMs ?? DEFAULT_LOOKBACK_MS), until - api.retentionMs)
+  let readCursor = state.cursor
   let pages = 0
   let fetched = 0
   for (;;) {
     ctx.opts.signal?.throwIfAborted()
-    const page = await fetchPage(ctx, api.request({ from, to: until }, ctx.limit, { cursor: state.cursor }))
+    const page = await fetchPage(ctx, api.request({ from: startedAt, to: until }, ctx.limit, { cursor: readCursor }))
     const records = page.records
     const times = records.map((r) => api.recordTime(r))
     const docs = records.map((r) => ctx.normalize(r, ctx.normalizeCtx))
     let pageMin: number | undefined
     let highWater = state.highWater
+    let beyond = false
     for (const t of times) {
       if (t === undefined) continue
       if (pageMin === undefined || t < pageMin) pageMin = t
       if (highWater === undefined || t > highWater) highWater = t
+      if (t > until) beyond = true
     }
+    readCursor = page.nextCursor ?? readCursor
     const pageLimit = page.limit !== undefined ? Math.min(page.limit, ctx.limit) : ctx.limit
-    // "A cursor is now returned on the last page" [S31]: a cursor is no sign of more data; a short page is the
-    // end. A run also ends once it reaches records processed after it started, so a busy stream cannot keep
-    // one run going forever.
-    const done = records.length < pageLimit || (highWater !== undefined && highWater >= until)
+    // "A cursor is now returned on the last page" [S31]: a cursor is no sign of more data; a short page is the end.
+    const done = records.length < pageLimit
+    // The persisted cursor never moves past a record processed after this run began: such a record may still
+    // get neighbours processed "before" it (clocks, a server that shows records before their processedAt), and
+    // the next run re-reads from there; identity drops what repeats.
+    const hold = state.holdFrom !== undefined || beyond
     const next: StreamCursorState = {
       v: 1,
       api: api.id,
-      // Without a new cursor the same page is asked again next time; identity drops what repeats.
-      cursor: page.nextCursor ?? state.cursor,
+      cursor: hold ? state.cursor : readCursor,
+      holdFrom: hold ? Math.min(state.holdFrom ?? FOREVER, pageMin ?? FOREVER) : undefined,
       highWater,
       startedAt,
       checkpoint: done ? until : state.checkpoint,
     }
-    const keepFrom = Math.min(pageMin ?? FOREVER, (highWater ?? until) - ctx.overlap)
-    const added = await ctx.store.commit(target.streamId, docs, next as unknown as StreamState, {
+    const persisted = { ...next, holdFrom: done ? undefined : next.holdFrom }
+    const keepFrom = Math.min(next.holdFrom ?? FOREVER, pageMin ?? FOREVER, (highWater ?? until) - ctx.overlap)
+    const added = await ctx.store.commit(target.streamId, docs, persisted as unknown as StreamState, {
       recordTimes: times,
       retain: [{ from: keepFrom, to: FOREVER }],
     })
