@@ -40,6 +40,7 @@ export function Options() {
     return prefill ? { key: 1, values: prefill } : undefined
   })
   const [error, setError] = useState('')
+  const busy = Boolean(status?.sites.some((s) => s.running) || collectorStatus.some((c) => c.running || c.backlog > 0))
 
   const reloadSites = useCallback(() => send({ type: 'listSites' }).then(setSites, (e) => setError(errorText(e))), [])
   const reloadCollectors = useCallback(() => {
@@ -53,10 +54,13 @@ export function Options() {
     send({ type: 'getSettings' }).then(setSettings, (e) => setError(errorText(e)))
   }, [reloadSites, reloadCollectors])
 
-  useInterval(() => {
-    send({ type: 'getStatus' }).then(setStatus, () => {})
-    if (collectors.length) send({ type: 'getCollectorStatus' }).then(setCollectorStatus, () => {})
-  }, 3000)
+  useInterval(
+    () => {
+      send({ type: 'getStatus' }).then(setStatus, () => {})
+      if (collectors.length) send({ type: 'getCollectorStatus' }).then(setCollectorStatus, () => {})
+    },
+    busy ? 1000 : 3000,
+  )
 
   return (
     <main class="options">
