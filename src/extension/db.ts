@@ -149,11 +149,35 @@ function stringList(v: unknown): string[] {
   return []
 }
 
+// Archive keys: documentKey's 128-bit hex packed into 9 UTF-16 code units of 15 bits each (0x4000-0xBFFF, no
+// surrogates), order-preserving. Every secondary index entry carries the primary key (in Chromium's LevelDB
+// backing store twice: in the entry's key and its value), so 9 units instead of 32 make each of the five index
+// entries of an event about 90 bytes smaller. Pages and the outbox only ever see the hex form.
+const HEX128 = /^[0-9a-f]{32}$/
+
+export function packKey(hex: string): string {
+  if (!HEX128.test(hex)) return hex
+  let v = BigInt(`0x${hex}`) << 7n
+  const units: number[] = new Array(9)
+  for (let i = 8; i >= 0; i--) {
+    units[i] = 0x4000 + Number(v & 0x7fffn)
+    v >>= 15n
+  }
+  return String.fromCharCode(...units)
+}
+
+export function unpackKey(key: string): string {
+  if (key.length !== 9 || key.charCodeAt(0) < 0x4000) return key
+  let v = 0n
+  for (let i = 0; i < 9; i++) v = (v << 15n) | BigInt(key.charCodeAt(i) - 0x4000)
+  return (v >> 7n).toString(16).padStart(32, '0')
+}
+
 function toRow(doc: EcsDocument, site: SiteRef): EventRow {
   const parsed = Date.parse(String(doc['@timestamp'] ?? ''))
   const categories = stringList(doc.event.category).sort()
   const row: EventRow = {
-    key: documentKey(doc),
+    key: packKey(documentKey(doc)),
     ts: Number.isFinite(parsed) ? parsed : 0,
     site: site.id,
     product: site.product ?? '',
@@ -189,7 +213,7 @@ function isPermissionChange(row: EventRow): boolean {
 
 function toStored(row: EventRow): StoredEvent {
   return {
-    key: row.key,
+    key: unpackKey(row.key),
     ts: row.ts,
     siteId: row.site,
     product: row.product,
@@ -342,7 +366,7 @@ export class Archive implements ArchiveQueries {
 
   /** Archived documents by key (the outbox delivery reads them); missing keys are absent from the map. */
   async loadDocs(keys: string[]): Promise<Map<string, EcsDocument>> {
-    const rows = await this.db.events.bulkGet(keys)
+    const rows = await this.db.events.bulkGet(keys.map(packKey))
     const out = new Map<string, EcsDocument>()
     rows.forEach((row, i) => {
       if (row) out.set(keys[i]!, row.doc)
@@ -432,7 +456,7 @@ export class Archive implements ArchiveQueries {
     const now = Date.now()
     for (const c of collectors) {
       if (c.enabled === false) continue
-      const keys = rows.filter((r) => collectorAccepts(c, r.doc)).map((r) => r.key)
+      const keys = rows.filter((r) => collectorAccepts(c, r.doc)).map((r) => unpackKey(r.key))
       if (keys.length) await this.outbox.enqueue(c.id, keys, now)
     }
   }
@@ -601,13 +625,15 @@ export class Archive implements ArchiveQueries {
    * residual conditions (or a text search) reject many; a text search stops after `scanLimit` rows.
    */
   async recentEvents(filter: EventFilter, options: RecentOptions): Promise<RecentPage> {
-    const { rows, truncated } = await this.readPage(filter, options.limit, options.before, options.scanLimit ?? 50_000)
+    const before = options.before && { ts: options.before.ts, key: packKey(options.before.key) }
+    const { rows, truncated } = await this.readPage(filter, options.limit, before, options.scanLimit ?? 50_000)
     const events = rows.map(toStored)
-    const last = rows[rows.length - 1]
-    const next = rows.length === options.limit && last ? { ts: last.ts, key: last.key } : undefined
-    return { events, next: truncated && last ? { ts: last.ts, key: last.key } : next, truncated }
+    const last = events[events.length - 1]
+    const cursor = last && { ts: last.ts, key: last.key }
+    return { events, next: truncated || rows.length === options.limit ? cursor : undefined, truncated }
   }
 
+  /** `before` holds a packed key here. */
   private async readPage(
     filter: EventFilter,
     limit: number,
@@ -683,7 +709,7 @@ export class Archive implements ArchiveQueries {
   }
 
   async getEvent(key: string): Promise<StoredEvent | undefined> {
-    const row = await this.db.events.get(key)
+    const row = await this.db.events.get(packKey(key))
     return row ? toStored(row) : undefined
   }
 

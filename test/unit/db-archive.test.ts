@@ -320,3 +320,20 @@ describe('schema versions', () => {
     expect(await a.db.outbox.count()).toBe(0)
   })
 })
+
+describe('packed keys', () => {
+  it('round-trips documentKey hex and keeps its order', async () => {
+    const { packKey, unpackKey } = await import('../../src/extension/db')
+    const keys = ['0'.repeat(32), 'f'.repeat(32), ...fakeDocs(200).map(documentKey)]
+    for (const k of keys) {
+      const p = packKey(k)
+      expect(p).toHaveLength(9)
+      expect(unpackKey(p)).toBe(k)
+    }
+    const byHex = [...keys].sort()
+    const byPacked = [...keys].sort((a, b) => (packKey(a) < packKey(b) ? -1 : packKey(a) > packKey(b) ? 1 : 0))
+    expect(byPacked).toEqual(byHex)
+    expect(packKey('not-hex')).toBe('not-hex')
+    expect(unpackKey('not-hex')).toBe('not-hex')
+  })
+})
