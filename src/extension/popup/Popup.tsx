@@ -249,14 +249,16 @@ export function Popup() {
       ) : (
         <>
           <FilterBar value={filter} onChange={setFilter} sites={sites} facets={facets} compact />
-          <EventGrid
-            rows={list.rows}
-            hasMore={Boolean(list.next) && list.rows.length < MAX_LOADED_ROWS}
-            loading={list.loading}
-            onNeedMore={loadMore}
-            onOpen={openDetail}
-            label="Audit events, newest first"
-          />
+          {(list.rows.length > 0 || list.loading) && (
+            <EventGrid
+              rows={list.rows}
+              hasMore={Boolean(list.next) && list.rows.length < MAX_LOADED_ROWS}
+              loading={list.loading}
+              onNeedMore={loadMore}
+              onOpen={openDetail}
+              label="Audit events, newest first"
+            />
+          )}
           {!list.loading && list.rows.length === 0 && (
             <p class="empty">
               {list.error ??
