@@ -83,6 +83,8 @@ interface CounterRow {
 /** An outbox entry (core/sinks/outbox.ts OutboxEntry) with its primary key `${collectorId}\n${key}`. */
 interface OutboxRow extends OutboxEntry {
   id: string
+  /** Enqueue order (ties of enqueuedAt are delivered in the order they were queued). */
+  seq: number
 }
 
 const FLAG_FAILED_LOGIN = 'failed-login'
@@ -107,9 +109,9 @@ class ArchiveDb extends Dexie {
     // v2: the outbox for collectors (issue 5). Existing events are not queued retroactively: a collector
     // added later receives what is synced after it was added (its "push everything" is an export).
     // Entries hold keys only (the document is read from events at delivery), so a long queue costs little;
-    // [collectorId+state+dueAt+enqueuedAt] answers "due now, earliest first, then oldest" with a limit.
+    // [collectorId+state+dueAt+seq] answers "due now, earliest first, then oldest" with a limit.
     this.version(2).stores({
-      outbox: 'id, [collectorId+state+dueAt+enqueuedAt], [collectorId+state+enqueuedAt]',
+      outbox: 'id, seq, [collectorId+state+dueAt+seq], [collectorId+state+seq]',
       collectorStatus: 'collectorId',
     })
   }
@@ -389,7 +391,11 @@ export class Archive implements ArchiveQueries {
    * The core Store for one site. Every commit writes the new events, the stream state, the counters and
    * the outbox entries of the enabled collectors whose filter accepts them, in ONE transaction.
    */
-  storeFor(site: SiteRef, collectors: () => readonly CollectorConfig[] = () => []): Store {
+  storeFor(
+    site: SiteRef,
+    collectors: () => readonly CollectorConfig[] = () => [],
+    now: () => number = Date.now,
+  ): Store {
     return {
       loadState: async (streamId) => (await this.db.streams.get(streamId))?.state,
       commit: async (streamId, docs, state) => {
@@ -397,6 +403,7 @@ export class Archive implements ArchiveQueries {
           docs.map((d) => toRow(d, site)),
           { id: streamId, site: site.id, state },
           collectors(),
+          now(),
         )
         return added.map((r) => r.doc)
       },
@@ -408,6 +415,7 @@ export class Archive implements ArchiveQueries {
     rows: EventRow[],
     stream?: StreamRow,
     collectors: readonly CollectorConfig[] = [],
+    now = Date.now(),
   ): Promise<EventRow[]> {
     const { events, counters, streams, outbox } = this.db
     return this.db.transaction('rw', [events, counters, streams, outbox], async () => {
@@ -430,7 +438,7 @@ export class Archive implements ArchiveQueries {
         for (const row of added) deltas.addRow(row, 1)
         deltas.add('meta', UNSEEN, added.length)
         await this.applyDeltas(deltas)
-        if (collectors.length) await this.enqueueRows(added, collectors)
+        if (collectors.length) await this.enqueueRows(added, collectors, now)
       }
       if (stream) await streams.put(stream)
       return added
@@ -452,8 +460,7 @@ export class Archive implements ArchiveQueries {
     await this.db.counters.bulkPut(rows)
   }
 
-  private async enqueueRows(rows: EventRow[], collectors: readonly CollectorConfig[]): Promise<void> {
-    const now = Date.now()
+  private async enqueueRows(rows: EventRow[], collectors: readonly CollectorConfig[], now: number): Promise<void> {
     for (const c of collectors) {
       if (c.enabled === false) continue
       const keys = rows.filter((r) => collectorAccepts(c, r.doc)).map((r) => unpackKey(r.key))
@@ -914,16 +921,18 @@ class DexieOutboxStore implements OutboxStore {
   constructor(private readonly db: ArchiveDb) {}
 
   async enqueue(collectorId: string, keys: readonly string[], now: number): Promise<number> {
-    const rows: OutboxRow[] = keys.map((key) => ({
-      id: outboxId(collectorId, key),
-      collectorId,
-      key,
-      enqueuedAt: now,
-      dueAt: now,
-      attempts: 0,
-      state: 'pending',
-    }))
     return this.db.transaction('rw', this.db.outbox, async () => {
+      let seq = ((await this.db.outbox.orderBy('seq').last())?.seq ?? 0) + 1
+      const rows: OutboxRow[] = keys.map((key) => ({
+        id: outboxId(collectorId, key),
+        collectorId,
+        key,
+        enqueuedAt: now,
+        dueAt: now,
+        attempts: 0,
+        state: 'pending',
+        seq: seq++,
+      }))
       try {
         await this.db.outbox.bulkAdd(rows)
         return rows.length
@@ -938,11 +947,11 @@ class DexieOutboxStore implements OutboxStore {
 
   async takeDue(collectorId: string, now: number, limit: number): Promise<OutboxEntry[]> {
     const rows = await this.db.outbox
-      .where('[collectorId+state+dueAt+enqueuedAt]')
+      .where('[collectorId+state+dueAt+seq]')
       .between([collectorId, 'pending', MIN, MIN], [collectorId, 'pending', now, MAX], true, true)
       .limit(limit)
       .toArray()
-    return rows.map(({ id: _id, ...entry }) => entry)
+    return rows.map(({ id: _id, seq: _seq, ...entry }) => entry)
   }
 
   async remove(collectorId: string, keys: readonly string[]): Promise<void> {
@@ -983,7 +992,7 @@ class DexieOutboxStore implements OutboxStore {
 
   private stateRange(collectorId: string, state: OutboxEntry['state']) {
     return this.db.outbox
-      .where('[collectorId+state+enqueuedAt]')
+      .where('[collectorId+state+seq]')
       .between([collectorId, state, MIN], [collectorId, state, MAX], true, true)
   }
 
@@ -997,7 +1006,7 @@ class DexieOutboxStore implements OutboxStore {
       this.stateRange(collectorId, 'rejected').count(),
       this.stateRange(collectorId, 'pending').first(),
       this.db.outbox
-        .where('[collectorId+state+dueAt+enqueuedAt]')
+        .where('[collectorId+state+dueAt+seq]')
         .between([collectorId, 'pending', MIN, MIN], [collectorId, 'pending', MAX, MAX], true, true)
         .first(),
     ])

@@ -211,7 +211,7 @@ export class Background {
         gatewayUrl: this.gatewayUrl,
       })
       const collectors = await config.getCollectors()
-      const store = this.archive.storeFor(site, () => collectors)
+      const store = this.archive.storeFor(site, () => collectors, this.now)
       let lastWrite = 0
       const res = await syncStream(target, store, {
         lookbackMs: settings.lookbackDays * 86_400_000,

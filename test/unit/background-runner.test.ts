@@ -296,3 +296,61 @@ describe('background.ts wiring', () => {
     })
   })
 })
+
+describe('background: collectors', () => {
+  it('queues synced events for a collector, pushes them, and reports status; secrets stay out of answers', async () => {
+    const bodies: string[] = []
+    let collectorDown = true
+    const fetch = async (url: string, init: RequestInit): Promise<Response> => {
+      if (url.startsWith('https://collector.example')) {
+        expect(new Headers(init.headers).get('authorization')).toBe('Bearer col-SECRET-987654321')
+        if (collectorDown) return new Response('down', { status: 503 })
+        bodies.push(String(init.body))
+        return new Response('{}', { status: 200 })
+      }
+      return jira.fetch(url, init)
+    }
+    bg = new Background({ archive, fetch, now: () => clock })
+    const saved = await call<{ id: string; hasSecret: boolean }>({
+      type: 'saveCollector',
+      collector: {
+        kind: 'http-ndjson',
+        url: 'https://collector.example/ingest',
+        auth: { scheme: 'bearer' },
+        enabled: true,
+      },
+      secret: 'col-SECRET-987654321',
+    })
+    expect(saved.hasSecret).toBe(true)
+    expect(JSON.stringify(await call({ type: 'listCollectors' }))).not.toContain('col-SECRET')
+    const invalid = await bg.handle({
+      type: 'saveCollector',
+      collector: { kind: 'http-ndjson', url: 'http://collector.example/x', auth: { scheme: 'none' }, enabled: true },
+    })
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid-config' } })
+
+    jira.add(12)
+    await addSite()
+    await bg.pushAll(false)
+    let [status] = await call<{ backlog: number; lastError?: string; retryAt?: string }[]>({
+      type: 'getCollectorStatus',
+    })
+    expect(status).toMatchObject({ backlog: 12 })
+    expect(status!.lastError).toContain('503')
+    expect(status!.retryAt).toBeDefined()
+    expect(await fakeBrowser.alarms.get('push')).toBeDefined()
+
+    collectorDown = false
+    expect(await call({ type: 'pushNow' })).toEqual({ started: [saved.id] })
+    await bg.pushAll(true)
+    ;[status] = await call<{ backlog: number; deliveredTotal: number }[]>({ type: 'getCollectorStatus' })
+    expect(status).toMatchObject({ backlog: 0, deliveredTotal: 12 })
+    const lines = bodies.join('').trim().split('\n')
+    expect(lines).toHaveLength(12)
+    expect(JSON.parse(lines[0]!).event.original).toBeDefined()
+
+    expect(await call({ type: 'removeCollector', collectorId: saved.id })).toEqual({ removed: true })
+    expect(JSON.stringify(await fakeBrowser.storage.local.get(null))).not.toContain('col-SECRET')
+    expect(await call({ type: 'getCollectorStatus' })).toEqual([])
+  })
+})
