@@ -115,7 +115,7 @@ async function main() {
         serializeMs = Math.min(serializeMs, performance.now() - t0)
       }
 
-      nginx.clear()
+      await nginx.clear()
       const sink = createSink(c.config, c.secret)
       const t1 = performance.now()
       const result = await sink.send(docs)

@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs'
@@ -313,9 +314,20 @@ export class NginxCollector {
     for (const e of ['es', 'hec', 'nd'] as const) for (const s of [429, 503] as const) this.setFailure(e, s, false)
   }
 
-  /** Forget what was recorded so far. */
-  clear(): void {
-    truncateSync(join(this.dir, 'logs/received.ndjson'), 0)
+  /**
+   * Forget what was recorded so far. nginx writes a request's log line after it sent the answer, so a
+   * client can be done before its line is there: wait until the log has been quiet for a moment first.
+   */
+  async clear(): Promise<void> {
+    const file = join(this.dir, 'logs/received.ndjson')
+    let size = statSync(file).size
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 30))
+      const now = statSync(file).size
+      if (now === size) break
+      size = now
+    }
+    truncateSync(file, 0)
   }
 
   errorLog(): string {

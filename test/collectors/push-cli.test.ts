@@ -22,9 +22,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await nginx?.dispose()
 })
-beforeEach(() => {
+beforeEach(async () => {
   nginx.clearFailures()
-  nginx.clear()
+  await nginx.clear()
 })
 
 interface CliRun {

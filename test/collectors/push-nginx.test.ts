@@ -25,9 +25,9 @@ afterAll(async () => {
   await nginx?.dispose()
 })
 
-beforeEach(() => {
+beforeEach(async () => {
   nginx.clearFailures()
-  nginx.clear()
+  await nginx.clear()
 })
 
 const es = (over: Partial<CollectorConfig> = {}): CollectorConfig => ({
