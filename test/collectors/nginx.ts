@@ -315,10 +315,10 @@ export class NginxCollector {
   }
 
   /**
-   * Forget what was recorded so far. nginx writes a request's log line after it sent the answer, so a
-   * client can be done before its line is there: wait until the log has been quiet for a moment first.
+   * Every request so far, once the log has been quiet for a moment: nginx writes a request's log line
+   * after it sent the answer, so a client can be done before its line is there.
    */
-  async clear(): Promise<void> {
+  async settle(): Promise<ReceivedRequest[]> {
     const file = join(this.dir, 'logs/received.ndjson')
     let size = statSync(file).size
     for (let i = 0; i < 100; i++) {
@@ -327,7 +327,13 @@ export class NginxCollector {
       if (now === size) break
       size = now
     }
-    truncateSync(file, 0)
+    return this.requests()
+  }
+
+  /** Forget what was recorded so far (after late lines of earlier requests arrived). */
+  async clear(): Promise<void> {
+    await this.settle()
+    truncateSync(join(this.dir, 'logs/received.ndjson'), 0)
   }
 
   errorLog(): string {
@@ -363,9 +369,14 @@ export class NginxCollector {
     return out
   }
 
-  /** Requests answered 2xx. */
+  /** Requests answered 2xx, as logged so far (see settle() for requests that just completed). */
   accepted(): ReceivedRequest[] {
     return this.requests().filter((r) => r.status >= 200 && r.status < 300)
+  }
+
+  /** Requests answered 2xx, once the log settled. */
+  async acceptedSettled(): Promise<ReceivedRequest[]> {
+    return (await this.settle()).filter((r) => r.status >= 200 && r.status < 300)
   }
 
   /** Poll until `predicate` holds (nginx writes the log line when the request completes). */

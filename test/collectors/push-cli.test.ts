@@ -74,9 +74,8 @@ function push(args: string[], input: string, env: Record<string, string> = {}): 
   })
 }
 
-function bulkIds(): string[] {
-  return nginx
-    .accepted()
+async function bulkIds(): Promise<string[]> {
+  return (await nginx.acceptedSettled())
     .flatMap((r) => r.body.split('\n').filter(Boolean))
     .map((l) => JSON.parse(l))
     .filter((o) => o.create)
@@ -97,9 +96,9 @@ describe('atlassian-audit push against nginx', () => {
       ),
     )
     expect(run.stdout).toBe('')
-    expect(nginx.accepted()).toHaveLength(3)
-    expect(bulkIds().sort()).toEqual([...keys].sort())
-    for (const r of nginx.accepted()) {
+    expect(await nginx.acceptedSettled()).toHaveLength(3)
+    expect((await bulkIds()).sort()).toEqual([...keys].sort())
+    for (const r of await nginx.accepted()) {
       const lines = r.body.split('\n').filter(Boolean)
       for (let i = 1; i < lines.length; i += 2) expect(validateEcsDocument(JSON.parse(lines[i]))).toEqual([])
     }
@@ -122,7 +121,7 @@ describe('atlassian-audit push against nginx', () => {
       { COLLECTOR_TOKEN: CREDS.esApiKey },
     )
     expect(run.code, run.stderr).toBe(0)
-    const requests = nginx.accepted()
+    const requests = await nginx.accepted()
     expect(requests.every((r) => r.cenc === 'gzip' && r.uri === '/gz/apikey/_bulk')).toBe(true)
     const actions = requests.flatMap((r) => r.body.split('\n').filter(Boolean)).filter((l) => l.startsWith('{"create"'))
     expect(actions).toHaveLength(docs.length)
@@ -141,8 +140,7 @@ describe('atlassian-audit push against nginx', () => {
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toMatch(/Splunk HEC answered HTTP 503 code 9: Server is busy; retrying 50 documents in/)
     expect(run.verdict).toMatch(/267 of 267 documents accepted by splunk-hec at .*; \d+ retries$/)
-    const events = nginx
-      .accepted()
+    const events = (await nginx.acceptedSettled())
       .flatMap((r) => r.body.split('\n').filter(Boolean))
       .map((l) => JSON.parse(l).event)
     expect(new Set(events.map(sinkKey))).toEqual(new Set(keys))
@@ -171,7 +169,7 @@ describe('atlassian-audit push against nginx', () => {
     expect(run.verdict).toMatch(
       /267 of 267 documents accepted by http-ndjson .*; 1 invalid input line not pushed \(first: line 3: not JSON/,
     )
-    const received = nginx.accepted().flatMap((r) => r.body.split('\n').filter(Boolean))
+    const received = (await nginx.acceptedSettled()).flatMap((r) => r.body.split('\n').filter(Boolean))
     expect(received).toHaveLength(docs.length)
   })
 

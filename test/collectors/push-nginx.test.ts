@@ -148,7 +148,7 @@ describe('Elasticsearch _bulk into nginx', () => {
       .catch((e: unknown) => e)
     expect(wrongKey).toBeInstanceOf(CollectorAuthError)
     expect((wrongKey as Error).message).toMatch(/HTTP 401.*security_exception: unable to authenticate/)
-    expect(nginx.accepted()).toHaveLength(0)
+    expect(await nginx.acceptedSettled()).toHaveLength(0)
   })
 
   it('per-item results from a real HTTP response: 201 and 409 delivered, 429 retried, 400 rejected with the reason', async () => {
@@ -324,7 +324,7 @@ describe('at least once through 429/503 bursts and an outage', () => {
       const half = volume.length / 2
       const first = await withBursts(endpoint, 429, () => drain(collector, sink, volume.slice(0, half)))
       const second = await withBursts(endpoint, 503, () => drain(collector, sink, volume.slice(half)))
-      const requests = nginx.requests()
+      const requests = await nginx.settle()
       const statuses = new Set(requests.map((r) => r.status))
       expect(statuses.has(429) && statuses.has(503), `statuses seen: ${[...statuses]}`).toBe(true)
       expect(first.reports.some((r) => r.outcome === 'retrying')).toBe(true)
@@ -339,7 +339,7 @@ describe('at least once through 429/503 bursts and an outage', () => {
     const collector = es({ url: `${nginx.baseUrl}/limited`, batchSize: 20 })
     const sink = createSink(collector, SECRETS.es)
     await drain(collector, sink, volume.slice(0, 400))
-    const requests = nginx.requests()
+    const requests = await nginx.settle()
     expect(requests.filter((r) => r.status === 429).length).toBeGreaterThan(0)
     const arrived = arrivedKeys('elasticsearch', requests)
     expect([...arrived.keys()].sort()).toEqual(keys.slice(0, 400).sort())
@@ -378,7 +378,7 @@ describe('at least once through 429/503 bursts and an outage', () => {
         if (r.outcome !== 'done') await sleep(50)
       }
       expect((await store.backlog(collector.id)).pending).toBe(0)
-      const arrived = arrivedKeys(kind, nginx.requests())
+      const arrived = arrivedKeys(kind, await nginx.settle())
       expect([...arrived.keys()].sort()).toEqual([...keys].sort())
       expect((await store.getStatus(collector.id))?.deliveredTotal).toBe(volume.length)
     })
