@@ -104,3 +104,20 @@ describe('audit API modules', () => {
     expect(parseIsoTime('nonsense')).toBeUndefined()
   })
 })
+
+describe('parseIsoTime fast path', () => {
+  it('agrees with Date.parse for the shapes the APIs send', () => {
+    for (const v of [
+      '2021-12-10T11:57:29.971+0000',
+      '2021-12-10T11:57:29.971Z',
+      '2021-12-10T11:57:29.971+05:30',
+      '2021-12-10T11:57:29.971-0800',
+      '2024-02-29T23:59:59.999+00:00',
+      '2021-12-10T11:57:29Z',
+      '2021-12-10',
+    ]) {
+      expect(parseIsoTime(v)).toBe(Date.parse(v.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')))
+    }
+    expect(parseIsoTime('2021-1x-10T11:57:29.971Z')).toBeUndefined()
+  })
+})

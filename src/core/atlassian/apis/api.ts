@@ -85,9 +85,38 @@ export class EnvelopeError extends Error {
 /** `2021-12-10T11:57:29.971+0000` (Jira's offset without a colon) as well as plain ISO-8601. */
 export function parseIsoTime(value: unknown): number | undefined {
   if (typeof value !== 'string' || !value) return undefined
+  // Fast path for the shapes the audit APIs send (`2021-12-10T11:57:29.971Z` / `…971+0000`): this runs once per
+  // record, and the regex + Date.parse path costs about ten times more.
+  if (value.length >= 24 && value.charCodeAt(10) === 84 /* T */ && value.charCodeAt(19) === 46 /* . */) {
+    const t = Date.UTC(
+      digits(value, 0, 4),
+      digits(value, 5, 7) - 1,
+      digits(value, 8, 10),
+      digits(value, 11, 13),
+      digits(value, 14, 16),
+      digits(value, 17, 19),
+      digits(value, 20, 23),
+    )
+    const zone = value.slice(23)
+    if (!Number.isNaN(t)) {
+      if (zone === 'Z' || zone === '+0000' || zone === '+00:00') return t
+      const m = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)
+      if (m) return t - (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000
+    }
+  }
   const fixed = value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')
   const t = Date.parse(fixed)
   return Number.isNaN(t) ? undefined : t
+}
+
+function digits(s: string, from: number, to: number): number {
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return Number.NaN
+    n = n * 10 + c
+  }
+  return n
 }
 
 export function isoUtc(ms: number): string {
