@@ -233,31 +233,6 @@ for (const kind of ['jira-cloud', 'dc', 'org'] as const) {
         const expected = stub.recs
           .filter((r) => r.ts >= since && (kind === 'org' ? true : r.ts <= last.checkpoint!))
           .map((r) => r.uid)
-        if (process.env.DEBUG_SYNC && new Set(ids).size !== ids.length) {
-          const seen = new Set<string>()
-          const dups = ids.filter((u) => (seen.has(u) ? true : (seen.add(u), false)))
-          const byUid = new Map(stub.recs.map((r) => [r.uid, r]))
-          console.log(
-            dups
-              .slice(0, 10)
-              .map((u) => {
-                const r = byUid.get(u)!
-                return `${u} ts=${new Date(r.ts).toISOString()} tie=${r.tie} sameMs=${stub.recs.filter((x) => x.ts === r.ts).length}`
-              })
-              .join('\n'),
-          )
-          console.log(debugLog.join('\n'))
-        }
-        if (process.env.DEBUG_SYNC) {
-          const got = new Set(ids)
-          const byUid = new Map(stub.recs.map((r) => [r.uid, r]))
-          for (const u of expected.filter((x) => !got.has(x))) {
-            const r = byUid.get(u)!
-            console.log(
-              `missing ${u} ts=${new Date(r.ts).toISOString()} p=${new Date(r.processedAt).toISOString()} tie=${r.tie}`,
-            )
-          }
-        }
         expect(new Set(ids).size).toBe(ids.length) // no repeats
         expect(new Set(ids)).toEqual(new Set(expected)) // nothing lost
       })

@@ -309,9 +309,6 @@ describe.each(CASES)('$name', (c) => {
         })
         .map((r) => canonicalJson(r))
       // The legacy API serves another shape of the same stored records; it is covered by the served check.
-      if (process.env.DEBUG_SYNC)
-        for (const id of stored)
-          if (!unique.has(id)) console.log('missing', id.slice(0, 300), 'checkpoint', result.checkpoint)
       if (!c.api) for (const id of stored) expect(unique.has(id)).toBe(true) // nothing of the window missing
       // A Retry-After of 1 s was honoured (the fault counts every 429 it sent).
       if (burst.hits > 0) expect(Math.max(...waits)).toBeGreaterThanOrEqual(1000)
