@@ -42,9 +42,10 @@ interface EventRow {
   site: string
   product: Product | ''
   deployment: Deployment | ''
-  /** Sorted categories joined by ',' so that one compound index [cat+ts] serves category filters. */
+  /** Sorted categories joined by ','. Not indexed: see the category filter in plan(). */
   cat?: string
-  action?: string
+  /** '' when the record has none, so that every event is in [action+ts] (category filters read it). */
+  action: string
   user?: string
   ip?: string
   outcome?: string
@@ -66,6 +67,7 @@ type CounterDim =
   | 'action'
   | 'user'
   | 'siteproduct'
+  | 'actioncat'
   | 'day'
   | 'siteday'
   | 'flag'
@@ -102,7 +104,9 @@ class ArchiveDb extends Dexie {
     super(name, options)
     this.version(1).stores({
       // No index on ts alone: "all sites, newest first" merges the few [site+ts] ranges, one index less to write.
-      events: 'key, [site+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
+      // No [cat+ts] either: the category follows from the action (the normalizer's tables map action →
+      // category), so a category filter reads the [action+ts] ranges of that category's actions.
+      events: 'key, [site+ts], [action+ts], [user+ts], [ip+ts]',
       streams: 'id, site',
       counters: 'dim',
     })
@@ -184,11 +188,10 @@ function toRow(doc: EcsDocument, site: SiteRef): EventRow {
     site: site.id,
     product: site.product ?? '',
     deployment: site.deployment ?? '',
+    action: str(doc.event.action) ?? '',
     doc,
   }
   if (categories.length) row.cat = categories.join(',')
-  const action = str(doc.event.action)
-  if (action) row.action = action
   const user = eventUser(doc)
   if (user) row.user = user
   const ip = str(field(doc, ['source', 'ip'])) ?? str(field(doc, ['source', 'address']))
@@ -220,7 +223,7 @@ function toStored(row: EventRow): StoredEvent {
     siteId: row.site,
     product: row.product,
     deployment: row.deployment,
-    action: row.action ?? '',
+    action: row.action,
     categories: rowCategories(row),
     user: row.user ?? '',
     ip: row.ip ?? '',
@@ -254,6 +257,7 @@ class CounterDeltas {
       for (const c of rowCategories(row)) this.add('category', c, sign)
     }
     if (row.action) this.add('action', row.action, sign)
+    if (row.cat) this.add('actioncat', `${row.cat}\n${row.action}`, sign)
     if (row.user) this.add('user', row.user, sign)
     // No per-IP counters: IPs have too many distinct values (one counter write per event would double the
     // cost of storing); IP facets and top IPs come from the newest events instead.
@@ -298,7 +302,7 @@ function hasConditions(filter: EventFilter): boolean {
 
 function searchable(row: EventRow): string {
   const message = field(row.doc, ['message'])
-  return `${row.action ?? ''}\n${row.user ?? ''}\n${row.ip ?? ''}\n${typeof message === 'string' ? message : ''}\n${row.doc.event.original ?? ''}`.toLowerCase()
+  return `${row.action}\n${row.user ?? ''}\n${row.ip ?? ''}\n${typeof message === 'string' ? message : ''}\n${row.doc.event.original ?? ''}`.toLowerCase()
 }
 
 function matcher(filter: EventFilter, skip: Set<Dimension | 'time'>): (row: EventRow) => boolean {
@@ -319,7 +323,7 @@ function matcher(filter: EventFilter, skip: Set<Dimension | 'time'>): (row: Even
   }
   oneOf('site', filter.siteIds, (r) => r.site)
   oneOf('product', filter.products, (r) => r.product)
-  oneOf('action', filter.actions, (r) => r.action)
+  oneOf('action', filter.actions, (r) => r.action || undefined)
   oneOf('user', filter.users, (r) => r.user)
   oneOf('ip', filter.ips, (r) => r.ip)
   if (filter.categories?.length && !skip.has('cat')) {
@@ -566,6 +570,20 @@ export class Archive implements ArchiveQueries {
     return { keys: matching.map(([key]) => key), count: matching.reduce((n, [, c]) => n + c, 0) }
   }
 
+  /** Actions whose events carry any of these categories, and how many such events there are (from counters). */
+  private async actionsOf(categories: readonly string[]): Promise<{ actions: string[]; count: number }> {
+    const actions = new Set<string>()
+    let count = 0
+    for (const [value, n] of Object.entries(await this.dimCounts('actioncat'))) {
+      const [catKey, action] = value.split('\n') as [string, string]
+      if (catKey.split(',').some((c) => categories.includes(c))) {
+        actions.add(action)
+        count += n
+      }
+    }
+    return { actions: [...actions], count }
+  }
+
   private async dayRangeCount(from: number | undefined, to: number | undefined): Promise<number> {
     const lo = from === undefined ? MIN : Math.floor(from / DAY)
     const hi = to === undefined ? MAX : Math.floor(to / DAY)
@@ -597,8 +615,8 @@ export class Archive implements ArchiveQueries {
     // no IP counters: an IP filter is taken as very selective (it usually is); a wrong guess is only slower
     if (filter.ips?.length) candidates.push({ dim: 'ip', index: '[ip+ts]', values: [...filter.ips], estimate: 0 })
     if (filter.categories?.length) {
-      const { keys, count } = await this.catKeysFor(filter.categories)
-      candidates.push({ dim: 'cat', index: '[cat+ts]', values: keys, estimate: count })
+      const { actions, count } = await this.actionsOf(filter.categories)
+      candidates.push({ dim: 'cat', index: '[action+ts]', values: actions, estimate: count })
     }
     let best: (typeof candidates)[number] | undefined = candidates.sort((a, b) => a.estimate - b.estimate)[0]
     if (best && (filter.from !== undefined || filter.to !== undefined) && best.estimate > 5000) {
@@ -621,7 +639,11 @@ export class Archive implements ArchiveQueries {
     const chosen = best
     return {
       ranges: chosen.values.map((v) => ({ index: chosen.index, lower: [v, from], upper: [v, to] })),
-      residual: candidates.length > 1 || hasText ? matcher(filter, new Set([chosen.dim, 'time'])) : undefined,
+      // the action ranges of a category may hold events of that action with other categories: keep the test
+      residual:
+        candidates.length > 1 || hasText || chosen.dim === 'cat'
+          ? matcher(filter, new Set(chosen.dim === 'cat' ? ['time'] : [chosen.dim, 'time']))
+          : undefined,
       estimate: chosen.estimate,
     }
   }

@@ -117,11 +117,19 @@ describe('archive queries', () => {
     await a.storeFor(SITE_B).commit('b', docsB, {})
     // an event without user/ip/category/action
     const bare = fakeDoc({ ts: Date.UTC(2025, 0, 9, 12), site: 'https://a.example' })
-    await a.storeFor(SITE_A).commit('a', [bare], {})
+    // categorized but without an action: category filters must still find it
+    const noAction = fakeDoc({
+      ts: Date.UTC(2025, 0, 9, 13),
+      site: 'https://a.example',
+      categories: ['iam'],
+      user: 'user3',
+    })
+    await a.storeFor(SITE_A).commit('a', [bare, noAction], {})
     const all = [
       ...docsA.map((doc) => ({ site: 'site-a', product: 'confluence', doc })),
       ...docsB.map((doc) => ({ site: 'site-b', product: 'jira', doc })),
       { site: 'site-a', product: 'confluence', doc: bare },
+      { site: 'site-a', product: 'confluence', doc: noAction },
     ]
     return { a, all }
   }
@@ -199,7 +207,7 @@ describe('archive queries', () => {
     const { a } = await seeded()
     const f = await a.facets()
     expect(f.siteIds).toEqual([
-      { value: 'site-a', count: 121 },
+      { value: 'site-a', count: 122 },
       { value: 'site-b', count: 80 },
     ])
     expect(f.products.map((p) => p.value).sort()).toEqual(['confluence', 'jira'])
@@ -224,8 +232,8 @@ describe('archive queries', () => {
     const { a, all } = await seeded()
     const whole = await a.aggregate({})
     expect(whole.sampled).toBe(false)
-    expect(whole.total).toBe(201)
-    expect(whole.overTime.reduce((s, b) => s + b.count, 0)).toBe(201)
+    expect(whole.total).toBe(202)
+    expect(whole.overTime.reduce((s, b) => s + b.count, 0)).toBe(202)
     const failed = all.filter((x) => x.doc.event.action === 'Login failed').length
     expect(whole.failedLogins.count).toBe(failed)
     expect(whole.failedLogins.recent.every((e) => e.action === 'Login failed')).toBe(true)
@@ -302,7 +310,7 @@ describe('schema versions', () => {
     const name = `test-upgrade-${process.pid}`
     const v1 = new Dexie(name)
     v1.version(1).stores({
-      events: 'key, [site+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]',
+      events: 'key, [site+ts], [action+ts], [user+ts], [ip+ts]',
       streams: 'id, site',
       counters: 'dim',
     })

@@ -6,7 +6,7 @@ import { Dexie } from 'dexie'
 import { documentKey } from '../../core/ecs/identity'
 import { normalizeRecord } from '../../core/ecs/normalize'
 import type { EcsDocument, Product } from '../../core/model'
-import { type Archive, openArchive } from '../db'
+import { type Archive, openArchive, packKey } from '../db'
 import { exportNdjson } from '../export'
 import type { EventFilter } from '../messages'
 
@@ -210,7 +210,7 @@ async function ingestCompare(n: number, chunk = 1000) {
 class IndexedOnlyDb extends Dexie {
   constructor(name: string) {
     super(name)
-    this.version(1).stores({ events: 'key, [site+ts], [cat+ts], [action+ts], [user+ts], [ip+ts]' })
+    this.version(1).stores({ events: 'key, [site+ts], [action+ts], [user+ts], [ip+ts]' })
   }
 }
 
@@ -259,6 +259,63 @@ async function ingestBreakdown(n: number, chunk = 1000) {
   await Dexie.delete(`${name}-indexed`)
   await Dexie.delete(`${name}-plain`)
   return { n, indexedMs, plainMs }
+}
+
+/** Experiment: the same rows into tables with different index lists (alternating), to see what an index costs. */
+async function ingestVariants(n: number, schemas: string[], chunk = 1000) {
+  seed = 7
+  const name = `bench-variants-${Date.now()}`
+  const dbs = schemas.map((schema, i) => {
+    const db = new Dexie(`${name}-${i}`)
+    db.version(1).stores({ t: schema })
+    return db
+  })
+  const ms = schemas.map(() => 0)
+  const codes = new Map<string, number>()
+  const code = (v: string | undefined) => {
+    if (v === undefined) return undefined
+    const known = codes.get(v)
+    if (known !== undefined) return known
+    codes.set(v, codes.size)
+    return codes.size - 1
+  }
+  const t0 = Date.UTC(2025, 0, 1)
+  for (let done = 0; done < n; done += chunk) {
+    const site = SITES[(done / chunk) % SITES.length]!
+    const docs = makeDocs(site, done, Math.min(chunk, n - done), t0 - done * 1000, 1000)
+    const rows = docs.map((doc) => {
+      const cat = Array.isArray(doc.event.category) ? [...doc.event.category].sort().join(',') : undefined
+      const u = (doc.user as { name?: string; full_name?: string; id?: string } | undefined) ?? {}
+      const user = u.name ?? u.full_name ?? u.id
+      const ip = (doc.source as { ip?: string } | undefined)?.ip
+      const action = doc.event.action
+      return {
+        key: packKey(documentKey(doc)),
+        ts: Date.parse(String(doc['@timestamp'])),
+        site: site.id,
+        cat,
+        action,
+        user,
+        ip,
+        sc: code(`s${site.id}`),
+        cc: code(`c${cat}`),
+        ac: code(`a${action}`),
+        uc: code(`u${user}`),
+        doc,
+      }
+    })
+    for (let k = 0; k < dbs.length; k++) {
+      const i = (done / chunk + k) % dbs.length
+      const s = performance.now()
+      await dbs[i]!.table('t').bulkPut(rows)
+      ms[i]! += performance.now() - s
+    }
+  }
+  for (const db of dbs) {
+    db.close()
+    await Dexie.delete(db.name)
+  }
+  return schemas.map((schema, i) => ({ schema, ms: ms[i] }))
 }
 
 /**
@@ -389,7 +446,9 @@ async function reset() {
   await Dexie.delete(FILL_DB)
 }
 
-Object.assign(globalThis, { bench: { ingestCompare, ingestBreakdown, fill, queries, exportAll, reset } })
+Object.assign(globalThis, {
+  bench: { ingestCompare, ingestBreakdown, ingestVariants, fill, queries, exportAll, reset },
+})
 document.getElementById('app')!.textContent = 'bench ready'
 
 export type { Archive }
