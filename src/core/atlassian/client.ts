@@ -235,7 +235,7 @@ export class AtlassianClient {
     signal?: AbortSignal,
   ): Promise<Attempt> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs)
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
+    const combined = signal ? anySignal(signal, timeout) : timeout
     let res: Response
     let text: string
     try {
@@ -360,6 +360,20 @@ export class AtlassianClient {
     }
     return new HttpError(origin, status, purpose.path)
   }
+}
+
+/** AbortSignal.any where it exists (Chrome 116, Firefox 124, Node 20.3); a small equivalent elsewhere. */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b])
+  const controller = new AbortController()
+  for (const s of [a, b]) {
+    if (s.aborted) {
+      controller.abort(s.reason)
+      break
+    }
+    s.addEventListener('abort', () => controller.abort(s.reason), { once: true })
+  }
+  return controller.signal
 }
 
 function discard(res: Response): void {
