@@ -7,7 +7,10 @@ import type { CliCommand } from './io'
 
 const COMMANDS: Record<string, CliCommand> = { normalize: normalizeCmd.run, fetch: fetchCmd.run, push: pushCmd.run }
 
-export const USAGE = `atlassian-audit ${__APP_VERSION__}: collect Atlassian audit records, normalize them to ECS, push them.
+// Defined by the bundler (vite); running the source directly (tsx) has no version.
+const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : 'dev'
+
+export const USAGE = `atlassian-audit ${VERSION}: collect Atlassian audit records, normalize them to ECS, push them.
 
 Usage:
   atlassian-audit normalize [--product confluence|jira|bitbucket|org] [--deployment cloud|dc] [--no-original]
@@ -30,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? 2 : 0
   }
   if (cmd === '--version' || cmd === '-v') {
-    process.stdout.write(`${__APP_VERSION__}\n`)
+    process.stdout.write(`${VERSION}\n`)
     return 0
   }
   const command = COMMANDS[cmd]

@@ -29,9 +29,10 @@ interface CollectorStatus {
 }
 
 /** `_id` → event.hash of every document nginx accepted in `_bulk` requests (action and document lines paired). */
-function deliveredIds(nginx: NginxCollector): Map<string, Set<string>> {
+async function deliveredIds(nginx: NginxCollector): Promise<Map<string, Set<string>>> {
   const ids = new Map<string, Set<string>>()
-  for (const request of nginx.accepted()) {
+  // nginx writes a request's log line after it answered: wait for the log to settle.
+  for (const request of await nginx.acceptedSettled()) {
     if (!request.uri.endsWith('/_bulk')) continue
     const lines = request.body.split('\n').filter((l) => l !== '')
     expect(lines.length % 2).toBe(0)
@@ -105,7 +106,7 @@ describe('Chromium: push to a collector through the outbox, across nginx downtim
 
     await expect.poll(async () => (await collectorStatus(ext)).deliveredTotal, { timeout: 60_000 }).toBe(total)
     expect((await collectorStatus(ext)).backlog).toBe(0)
-    expect(deliveredIds(nginx).size).toBe(total)
+    expect((await deliveredIds(nginx)).size).toBe(total)
     await expect
       .poll(() => options.locator('[data-collector-id] .collector-status').textContent(), { timeout: 15_000 })
       .toContain(`delivered ${total.toLocaleString('en')}`)
@@ -145,7 +146,7 @@ describe('Chromium: push to a collector through the outbox, across nginx downtim
     await popup.getByRole('button', { name: 'Push now' }).click()
     await expect.poll(async () => (await collectorStatus(ext)).backlog, { timeout: 60_000 }).toBe(0)
 
-    const ids = deliveredIds(nginx)
+    const ids = await deliveredIds(nginx)
     expect(ids.size).toBe(total + 20)
     // At least once, never under two ids: each _id always carried the same document.
     for (const hashes of ids.values()) expect(hashes.size).toBe(1)
