@@ -122,7 +122,7 @@ describe('normalizer properties', () => {
         fc.integer({ min: 0, max: texts.length - 1 }),
         fc.double({ min: 0, max: 1, noNaN: true }),
         (i, at) => {
-          const full = texts[i]
+          const full = texts[i].trimEnd()
           const cut = full.slice(0, Math.floor(at * (full.length - 1))).trimEnd()
           const docs = normalizeText(cut)
           if (cut === '') {

@@ -22,9 +22,8 @@ export function mapConfluence(rec: JsonObject, d: Draft, format: 'cloud' | 'dc')
     d.timestamp = parseEpochMs(rec.creationDate)
     if (d.timestamp === undefined) d.problems.push(`cannot parse creationDate ${quote(rec.creationDate)}`)
   }
-  applySource(d, rec.remoteAddress, 'remoteAddress', (ips) => {
-    audit.additional_source_ips = ips
-  })
+  applySource(d, rec.remoteAddress, 'remoteAddress')
+  if (d.additionalIps.length > 0) audit.additional_source_ips = d.additionalIps
   const author = rec.author
   if (isObject(author)) {
     // Cloud authors have no login name: accountId and display name only.

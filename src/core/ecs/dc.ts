@@ -26,9 +26,8 @@ export function mapDcRecord(rec: JsonObject, d: Draft, spec: DcProductSpec): Jso
     if (d.timestamp === undefined) d.problems.push(`cannot parse timestamp ${quote(rec.timestamp)}`)
   }
 
-  applySource(d, rec.source, 'source', (ips) => {
-    audit.additional_source_ips = ips
-  })
+  applySource(d, rec.source, 'source')
+  if (d.additionalIps.length > 0) audit.additional_source_ips = d.additionalIps
 
   const author = rec.author
   if (isObject(author)) {
@@ -65,7 +64,7 @@ export function mapDcRecord(rec: JsonObject, d: Draft, spec: DcProductSpec): Jso
   const changed = scrubObjectList(rec.changedValues)
   if (changed.length > 0) audit.changed_values = changed
   // the user rules read the values before scrubbing ("" is a present, empty old value; see cloud.ts)
-  d.changedValues = Array.isArray(rec.changedValues) ? rec.changedValues.filter(isObject) : []
+  if (Array.isArray(rec.changedValues)) d.changedValues = rec.changedValues
   d.objects = scrubObjectList(rec.affectedObjects)
   if (d.objects.length > 0) audit.affected_objects = d.objects
   return audit

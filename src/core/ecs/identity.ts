@@ -152,13 +152,306 @@ function fmix32(h: number): number {
   return h
 }
 
+const BYTE_HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
 function hex8(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0')
+  return BYTE_HEX[(n >>> 24) & 255] + BYTE_HEX[(n >>> 16) & 255] + BYTE_HEX[(n >>> 8) & 255] + BYTE_HEX[n & 255]
 }
 
-/** event.hash of a raw record fetched from `site` ('' when unknown). */
+/**
+ * event.hash of a raw record fetched from `site` ('' when unknown).
+ * Equals `hash128(site + "\n" + canonicalJson(record))`, computed without building that string: the
+ * canonical JSON is written as UTF-16 code units into a reusable buffer and hashed there (this is the
+ * normalizer's hottest step; test/unit/ecs-identity.test.ts pins the equality).
+ */
 export function recordFingerprint(site: string, record: unknown): string {
-  return hash128(`${site}\n${canonicalJson(record)}`)
+  const w = writer
+  w.pos = 0
+  w.writeRaw(site)
+  w.ensure(1)
+  w.units[w.pos++] = 10 // \n
+  w.writeCanonical(record)
+  w.ensure(8)
+  return hash128Units(w.units, w.words, w.pos)
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+const HEX = '0123456789abcdef'
+
+/** Insertion sort by UTF-16 code units (what Array#sort does for strings), fast for the few keys of a record. */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 24) return keys.sort()
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]
+    let j = i - 1
+    while (j >= 0 && keys[j] > k) {
+      keys[j + 1] = keys[j]
+      j--
+    }
+    keys[j + 1] = k
+  }
+  return keys
+}
+
+/** Canonical JSON (same text as canonicalJson) as UTF-16 code units in a growable buffer. */
+class CanonicalWriter {
+  units = new Uint16Array(1 << 14)
+  words = new Uint32Array(this.units.buffer)
+  pos = 0
+
+  ensure(extra: number): void {
+    if (this.pos + extra <= this.units.length) return
+    let size = this.units.length * 2
+    while (size < this.pos + extra) size *= 2
+    const next = new Uint16Array(size)
+    next.set(this.units.subarray(0, this.pos))
+    this.units = next
+    this.words = new Uint32Array(next.buffer)
+  }
+
+  writeRaw(text: string): void {
+    const n = text.length
+    this.ensure(n)
+    const u = this.units
+    let p = this.pos
+    for (let i = 0; i < n; i++) u[p++] = text.charCodeAt(i)
+    this.pos = p
+  }
+
+  /** A string as JSON.stringify writes it (well-formed: lone surrogates escaped, lower-case hex). */
+  writeString(text: string): void {
+    const n = text.length
+    this.ensure(n * 6 + 2)
+    const u = this.units
+    let p = this.pos
+    u[p++] = 34
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i)
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c && (c < 0xd800 || c > 0xdfff)) {
+        u[p++] = c
+        continue
+      }
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const d = text.charCodeAt(i + 1)
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          u[p++] = c
+          u[p++] = d
+          i++
+          continue
+        }
+      }
+      u[p++] = 0x5c
+      switch (c) {
+        case 0x22:
+          u[p++] = 0x22
+          break
+        case 0x5c:
+          u[p++] = 0x5c
+          break
+        case 0x08:
+          u[p++] = 0x62 // b
+          break
+        case 0x0c:
+          u[p++] = 0x66 // f
+          break
+        case 0x0a:
+          u[p++] = 0x6e // n
+          break
+        case 0x0d:
+          u[p++] = 0x72 // r
+          break
+        case 0x09:
+          u[p++] = 0x74 // t
+          break
+        default:
+          u[p++] = 0x75 // u
+          u[p++] = HEX.charCodeAt((c >> 12) & 15)
+          u[p++] = HEX.charCodeAt((c >> 8) & 15)
+          u[p++] = HEX.charCodeAt((c >> 4) & 15)
+          u[p++] = HEX.charCodeAt(c & 15)
+      }
+    }
+    u[p++] = 34
+    this.pos = p
+  }
+
+  writeCanonical(value: unknown): void {
+    switch (typeof value) {
+      case 'string':
+        this.writeString(value)
+        return
+      case 'number':
+        this.writeRaw(Number.isFinite(value) ? String(value) : 'null')
+        return
+      case 'boolean':
+        this.writeRaw(value ? 'true' : 'false')
+        return
+      case 'object':
+        break
+      case 'bigint':
+        // as canonicalJson (JSON.stringify) does
+        throw new TypeError('Do not know how to serialize a BigInt')
+      default:
+        // undefined, functions, symbols: JSON.stringify gives undefined, canonicalJson writes null
+        this.writeRaw('null')
+        return
+    }
+    if (value === null) {
+      this.writeRaw('null')
+      return
+    }
+    if (Array.isArray(value)) {
+      this.ensure(1)
+      this.units[this.pos++] = 91 // [
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) {
+          this.ensure(1)
+          this.units[this.pos++] = 44
+        }
+        this.writeCanonical(value[i])
+      }
+      this.ensure(1)
+      this.units[this.pos++] = 93
+      return
+    }
+    const obj = value as Record<string, unknown>
+    const keys = sortKeys(Object.keys(obj))
+    this.ensure(1)
+    this.units[this.pos++] = 123 // {
+    let first = true
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]
+      const v = obj[k]
+      if (v === undefined || typeof v === 'function') continue
+      if (!first) {
+        this.ensure(1)
+        this.units[this.pos++] = 44
+      }
+      first = false
+      this.writeString(k)
+      this.ensure(1)
+      this.units[this.pos++] = 58 // :
+      this.writeCanonical(v)
+    }
+    this.ensure(1)
+    this.units[this.pos++] = 125
+  }
+}
+
+const writer = new CanonicalWriter()
+
+/** hash128 over the first `len` code units of a buffer (same result as hash128 of that text, seed 0). */
+function hash128Units(units: Uint16Array, words: Uint32Array, len: number): string {
+  let h1 = 0
+  let h2 = 0
+  let h3 = 0
+  let h4 = 0
+  const c1 = 0x239b961b
+  const c2 = 0xab0e9789
+  const c3 = 0x38b34ae5
+  const c4 = 0xa1e38b93
+  const blocks = len >> 3
+  for (let b = 0; b < blocks; b++) {
+    let k1: number
+    let k2: number
+    let k3: number
+    let k4: number
+    if (LITTLE_ENDIAN) {
+      const w = b << 2
+      k1 = words[w]
+      k2 = words[w + 1]
+      k3 = words[w + 2]
+      k4 = words[w + 3]
+    } else {
+      const i = b << 3
+      k1 = units[i] | (units[i + 1] << 16)
+      k2 = units[i + 2] | (units[i + 3] << 16)
+      k3 = units[i + 4] | (units[i + 5] << 16)
+      k4 = units[i + 6] | (units[i + 7] << 16)
+    }
+
+    k1 = Math.imul(k1, c1)
+    k1 = (k1 << 15) | (k1 >>> 17)
+    k1 = Math.imul(k1, c2)
+    h1 ^= k1
+    h1 = (h1 << 19) | (h1 >>> 13)
+    h1 = (h1 + h2) | 0
+    h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0
+
+    k2 = Math.imul(k2, c2)
+    k2 = (k2 << 16) | (k2 >>> 16)
+    k2 = Math.imul(k2, c3)
+    h2 ^= k2
+    h2 = (h2 << 17) | (h2 >>> 15)
+    h2 = (h2 + h3) | 0
+    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0
+
+    k3 = Math.imul(k3, c3)
+    k3 = (k3 << 17) | (k3 >>> 15)
+    k3 = Math.imul(k3, c4)
+    h3 ^= k3
+    h3 = (h3 << 15) | (h3 >>> 17)
+    h3 = (h3 + h4) | 0
+    h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0
+
+    k4 = Math.imul(k4, c4)
+    k4 = (k4 << 18) | (k4 >>> 14)
+    k4 = Math.imul(k4, c1)
+    h4 ^= k4
+    h4 = (h4 << 13) | (h4 >>> 19)
+    h4 = (h4 + h1) | 0
+    h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0
+  }
+  const tail = blocks << 3
+  const rest = len - tail
+  if (rest > 0) {
+    // the buffer past `len` may hold stale units: zero them so the tail reads as the string version's
+    units.fill(0, len, tail + 8)
+    let k1 = units[tail] | (units[tail + 1] << 16)
+    let k2 = units[tail + 2] | (units[tail + 3] << 16)
+    let k3 = units[tail + 4] | (units[tail + 5] << 16)
+    let k4 = units[tail + 6] | (units[tail + 7] << 16)
+    if (rest > 6) {
+      k4 = Math.imul(k4, c4)
+      k4 = (k4 << 18) | (k4 >>> 14)
+      k4 = Math.imul(k4, c1)
+      h4 ^= k4
+    }
+    if (rest > 4) {
+      k3 = Math.imul(k3, c3)
+      k3 = (k3 << 17) | (k3 >>> 15)
+      k3 = Math.imul(k3, c4)
+      h3 ^= k3
+    }
+    if (rest > 2) {
+      k2 = Math.imul(k2, c2)
+      k2 = (k2 << 16) | (k2 >>> 16)
+      k2 = Math.imul(k2, c3)
+      h2 ^= k2
+    }
+    k1 = Math.imul(k1, c1)
+    k1 = (k1 << 15) | (k1 >>> 17)
+    k1 = Math.imul(k1, c2)
+    h1 ^= k1
+  }
+  const bytes = len * 2
+  h1 ^= bytes
+  h2 ^= bytes
+  h3 ^= bytes
+  h4 ^= bytes
+  h1 = (h1 + h2 + h3 + h4) | 0
+  h2 = (h2 + h1) | 0
+  h3 = (h3 + h1) | 0
+  h4 = (h4 + h1) | 0
+  h1 = fmix32(h1)
+  h2 = fmix32(h2)
+  h3 = fmix32(h3)
+  h4 = fmix32(h4)
+  h1 = (h1 + h2 + h3 + h4) | 0
+  h2 = (h2 + h1) | 0
+  h3 = (h3 + h1) | 0
+  h4 = (h4 + h1) | 0
+  return hex8(h1) + hex8(h2) + hex8(h3) + hex8(h4)
 }
 
 /** Same, for input that is not JSON (kept as text so that a malformed line still has an identity). */

@@ -21,9 +21,8 @@ export function mapJira(rec: JsonObject, d: Draft, format: 'cloud' | 'dc'): Json
     d.timestamp = parseIsoValue(rec.created)
     if (d.timestamp === undefined) d.problems.push(`cannot parse created ${quote(rec.created)}`)
   }
-  applySource(d, rec.remoteAddress, 'remoteAddress', (ips) => {
-    audit.additional_source_ips = ips
-  })
+  applySource(d, rec.remoteAddress, 'remoteAddress')
+  if (d.additionalIps.length > 0) audit.additional_source_ips = d.additionalIps
   // Cloud authors are account ids only; authorKey is dropped as the reference does.
   d.user.id = keyword(rec.authorAccountId)
   const category = keyword(rec.category)

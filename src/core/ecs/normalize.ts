@@ -293,16 +293,27 @@ function normalizeOne(
 ): EcsDocument {
   const site = ctx.site ?? ''
   const hash = safeFingerprint(site, record)
-  const original = () => originalText ?? safeStringify(record)
   if (!isObject(record)) {
     const what = Array.isArray(record) ? 'an array' : record === null ? 'null' : `a ${typeof record}`
-    return failureDocument(`record is ${what}, not a JSON object`, original(), hash, ctx, false)
+    return failureDocument(
+      `record is ${what}, not a JSON object`,
+      originalText ?? safeStringify(record),
+      hash,
+      ctx,
+      false,
+    )
   }
   let shape = detectShape(record)
   if (shape === 'unknown' && hints) shape = hints.shape
   if (shape === 'unknown') {
     const keys = Object.keys(record).slice(0, 8).join(', ')
-    return failureDocument(`unknown record shape (keys: ${keys || 'none'})`, original(), hash, ctx, false)
+    return failureDocument(
+      `unknown record shape (keys: ${keys || 'none'})`,
+      originalText ?? safeStringify(record),
+      hash,
+      ctx,
+      false,
+    )
   }
   const fromFile = shape === 'dc-file'
   let product = productOfShape(shape)
@@ -335,7 +346,7 @@ function normalizeOne(
     event.module = `atlassian_${product}`
   }
   event.hash = hash
-  if (keepOriginal) event.original = original()
+  if (keepOriginal) event.original = originalText ?? safeStringify(record)
 
   const doc: EcsDocument = {
     '@timestamp': d.timestamp ?? nowIso(ctx),

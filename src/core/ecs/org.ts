@@ -84,9 +84,8 @@ export function mapOrgEvent(rec: JsonObject, d: Draft): JsonObject {
 
   const location = attributes.location
   if (isObject(location)) {
-    applySource(d, location.ip, 'location.ip', (ips) => {
-      org.additional_source_ips = ips
-    })
+    applySource(d, location.ip, 'location.ip')
+    if (d.additionalIps.length > 0) org.additional_source_ips = d.additionalIps
     const geo: JsonObject = {}
     const city = keyword(location.city)
     if (city !== undefined) geo.city_name = city

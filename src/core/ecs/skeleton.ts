@@ -5,7 +5,7 @@
 import type { Deployment, Product } from '../model'
 import { isIp } from './ip'
 import type { AffectedObjectRule, ChangedValueRule, ObjectFill, ProductRules } from './tables/types'
-import { addUnique, type JsonObject, keyword, usernameFromUri } from './values'
+import { addUnique, isObject, type JsonObject, keyword, usernameFromUri } from './values'
 
 export interface UserFields {
   id?: string
@@ -50,7 +50,7 @@ export interface Draft {
   categoryKey?: string
   categoryLabel?: string
   objects: JsonObject[]
-  changedValues: JsonObject[]
+  changedValues: unknown[]
   /** Confluence Cloud group names carry `:<uuid>`. */
   splitGroupUuid: boolean
 }
@@ -92,10 +92,10 @@ export function quote(value: unknown): string {
 /**
  * `source` / `remoteAddress` / `location.ip` → source.address, source.ip, related.ip. A comma-separated
  * proxy chain (`1.2.3.4, 192.168.22.33`) is split for every product: the first entry is the client
- * (X-Forwarded-For convention), the others go to `additionalField` (Jira upstream does this since
+ * (X-Forwarded-For convention), the others to d.additionalIps (Jira upstream does this since
  * PR #13073; we extend it to Confluence and Bitbucket). A value that is not an IP is a problem.
  */
-export function applySource(d: Draft, raw: unknown, rawName: string, additional: (ips: string[]) => void): void {
+export function applySource(d: Draft, raw: unknown, rawName: string): void {
   if (raw === undefined || raw === null || raw === '') return
   if (typeof raw !== 'string') {
     d.problems.push(`${rawName} is not a string: ${quote(raw)}`)
@@ -117,10 +117,7 @@ export function applySource(d: Draft, raw: unknown, rawName: string, additional:
       extra.push(ip)
     }
   }
-  if (extra.length > 0) {
-    d.additionalIps = extra
-    additional(extra)
-  }
+  if (extra.length > 0) d.additionalIps = extra
 }
 
 /** service.address = the instance base URL; its host → related.hosts. */
@@ -234,6 +231,7 @@ export function extractUsers(d: Draft, rules: ProductRules): void {
   }
   if (c.changedValue.size === 0) return
   for (const cv of d.changedValues) {
+    if (!isObject(cv)) continue
     const key = keyword(cv.i18nKey)
     if (key === undefined) continue
     const rule = c.changedValue.get(`${key}\n${action}`)
@@ -249,29 +247,47 @@ export function extractUsers(d: Draft, rules: ProductRules): void {
   }
 }
 
-function compact<T extends object>(obj: T): T | undefined {
-  let any = false
-  for (const k in obj) {
-    if (obj[k] === undefined) delete obj[k]
-    else any = true
-  }
-  return any ? obj : undefined
+function person(u: UserFields): JsonObject | undefined {
+  if (u.id === undefined && u.name === undefined && u.full_name === undefined && u.email === undefined) return undefined
+  const out: JsonObject = {}
+  if (u.id !== undefined) out.id = u.id
+  if (u.name !== undefined) out.name = u.name
+  if (u.full_name !== undefined) out.full_name = u.full_name
+  if (u.email !== undefined) out.email = u.email
+  return out
+}
+
+function groupFields(g: { id?: string; name?: string }): JsonObject | undefined {
+  if (g.id === undefined && g.name === undefined) return undefined
+  const out: JsonObject = {}
+  if (g.id !== undefined) out.id = g.id
+  if (g.name !== undefined) out.name = g.name
+  return out
 }
 
 /** The nested user.* object, or undefined when empty. */
 export function userObject(d: Draft): JsonObject | undefined {
-  const user: JsonObject = compact({ ...d.user }) ?? {}
-  const target: JsonObject = compact({ ...d.target }) ?? {}
-  const group = compact({ ...d.targetGroup })
-  if (group) target.group = group
-  if (Object.keys(target).length > 0) user.target = target
-  const changes = compact({ ...d.changes })
-  if (changes) user.changes = changes
-  return Object.keys(user).length > 0 ? user : undefined
+  let user = person(d.user)
+  let target = person(d.target)
+  const group = groupFields(d.targetGroup)
+  if (group) {
+    target ??= {}
+    target.group = group
+  }
+  if (target) {
+    user ??= {}
+    user.target = target
+  }
+  const changes = person(d.changes)
+  if (changes) {
+    user ??= {}
+    user.changes = changes
+  }
+  return user
 }
 
 export function groupObject(d: Draft): JsonObject | undefined {
-  return compact({ ...d.group })
+  return groupFields(d.group)
 }
 
 /** related.user (names: actor, target, new name; then our extra identifiers), related.ip, related.hosts. */

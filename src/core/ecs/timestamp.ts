@@ -14,15 +14,43 @@ export function isoFromEpochMs(ms: number): string | undefined {
   return new Date(Math.floor(ms)).toISOString()
 }
 
-export function parseIsoTimestamp(text: string): string | undefined {
-  // fast path: already what we emit
-  if (text.length === 24 && text.charCodeAt(23) === 90 /* Z */ && text.charCodeAt(19) === 46 /* . */) {
-    const ms = Date.parse(text)
-    if (!Number.isNaN(ms)) {
-      const iso = isoFromEpochMs(ms)
-      if (iso === text) return iso
-    }
+function digits(text: string, from: number, count: number): number {
+  let n = 0
+  for (let i = from; i < from + count; i++) {
+    const c = text.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return -1
+    n = n * 10 + c
   }
+  return n
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.mmmZ` that is a real instant: what we emit, so it is returned as it is. */
+function isCanonicalIso(text: string): boolean {
+  if (text.length !== 24 || text.charCodeAt(23) !== 90 /* Z */) return false
+  if (
+    text[4] !== '-' ||
+    text[7] !== '-' ||
+    text[10] !== 'T' ||
+    text[13] !== ':' ||
+    text[16] !== ':' ||
+    text[19] !== '.'
+  )
+    return false
+  const year = digits(text, 0, 4)
+  const month = digits(text, 5, 2)
+  const day = digits(text, 8, 2)
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]) return false
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return false
+  const hour = digits(text, 11, 2)
+  const minute = digits(text, 14, 2)
+  const second = digits(text, 17, 2)
+  return (
+    hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && digits(text, 20, 3) >= 0
+  )
+}
+
+export function parseIsoTimestamp(text: string): string | undefined {
+  if (isCanonicalIso(text)) return text
   const m = ISO.exec(text)
   if (!m) return undefined
   const year = +m[1]

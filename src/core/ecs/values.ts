@@ -50,12 +50,39 @@ export function scrub(value: unknown): unknown {
   return out
 }
 
-/** Scrubbed copy of a list of objects (non-objects are dropped). */
+/** True when `value` holds nothing that scrub would remove (so it can be used as it is). */
+function isClean(value: unknown): boolean {
+  if (value === null || value === undefined || value === '') return false
+  if (typeof value !== 'object') return true
+  if (Array.isArray(value)) {
+    if (value.length === 0) return false
+    for (let i = 0; i < value.length; i++) if (!isClean(value[i])) return false
+    return true
+  }
+  let any = false
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || !isClean((value as JsonObject)[key])) return false
+    any = true
+  }
+  return any
+}
+
+/**
+ * Scrubbed list of the objects in `value` (non-objects are dropped). Elements that need no scrubbing
+ * are used as they are, not copied: documents may share these objects with the input record, so
+ * treat both as read-only.
+ */
 export function scrubObjectList(value: unknown): JsonObject[] {
   const out: JsonObject[] = []
   if (!Array.isArray(value)) return out
   for (let i = 0; i < value.length; i++) {
-    const v = scrub(value[i])
+    const item = value[i]
+    if (!isObject(item)) continue
+    if (isClean(item)) {
+      out.push(item)
+      continue
+    }
+    const v = scrub(item)
     if (isObject(v)) out.push(v)
   }
   return out
