@@ -7,7 +7,7 @@ import type { CollectorDraft, CollectorStatusView, CollectorView, SiteView } fro
 import { send } from '../messages'
 import { CollectorStatusLine } from '../ui/CollectorStatusLine'
 import { siteLabel } from '../ui/FilterBar'
-import { formatCount, formatRelative, PRODUCT_LABELS } from '../ui/format'
+import { PRODUCT_LABELS } from '../ui/format'
 import { errorText } from '../ui/words'
 
 export const SINK_LABELS: Record<SinkKind, string> = {

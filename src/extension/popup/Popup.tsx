@@ -19,14 +19,7 @@ import { EventDetail } from '../ui/EventDetail'
 import { EventGrid, type EventRow } from '../ui/EventGrid'
 import { ndjsonChunks } from '../ui/export-ndjson'
 import { FilterBar, siteLabel } from '../ui/FilterBar'
-import {
-  EMPTY_FILTER,
-  type FilterState,
-  filterFromSearch,
-  filterToSearch,
-  isFiltered,
-  toEventFilter,
-} from '../ui/filter'
+import { EMPTY_FILTER, type FilterState, filterToSearch, isFiltered, toEventFilter } from '../ui/filter'
 import { formatCount } from '../ui/format'
 import { useDebounced, useInterval } from '../ui/hooks'
 import { openPage } from '../ui/pages'
