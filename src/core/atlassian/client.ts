@@ -69,6 +69,25 @@ export interface JsonResponse {
   attempts: number
 }
 
+/**
+ * Lets a caller overlap its own work with the network (the sync engine's read-ahead, docs/collection.md) without
+ * ever having two requests of one stream at the server.
+ */
+export interface RequestHooks {
+  /**
+   * Called synchronously once a 2xx JSON body has been read completely, before it is parsed: from here on this
+   * request is no longer at the server, so the caller may send its next one while this body is parsed.
+   */
+  bodyReceived?: () => void
+  /**
+   * Called (and awaited) before a retry is sent, after the backoff: the caller withdraws whatever it sent since
+   * `bodyReceived` (a body that turned out truncated), so the retry is again the only request in flight.
+   */
+  beforeRetry?: () => Promise<void>
+  /** The server answered 429: the caller should not add requests of its own until this one succeeds. */
+  rateLimited?: () => void
+}
+
 interface AuthInfo {
   mode: AuthMode | 'none'
   credentialLabel: string
@@ -163,6 +182,7 @@ export class AtlassianClient {
     auth: AuthInfo | Authenticator,
     purpose: RequestPurpose,
     signal?: AbortSignal,
+    hooks?: RequestHooks,
   ): Promise<JsonResponse> {
     const origin = displayBase(auth.base)
     let failures = 0
@@ -172,7 +192,7 @@ export class AtlassianClient {
       signal?.throwIfAborted()
       let attempt: Attempt
       try {
-        attempt = await this.once(request, auth, purpose, origin, signal)
+        attempt = await this.once(request, auth, purpose, origin, signal, hooks)
       } catch (e) {
         if (e instanceof AtlassianError) {
           e.message = this.redact(e.message)
@@ -185,8 +205,10 @@ export class AtlassianClient {
         return attempt.response
       }
       const isRateLimit = attempt.reason === 'rate-limit'
-      if (isRateLimit) rateLimited++
-      else failures++
+      if (isRateLimit) {
+        rateLimited++
+        hooks?.rateLimited?.()
+      } else failures++
       const backoff = Math.min(
         this.opts.backoffMaxMs,
         this.opts.backoffBaseMs * 2 ** ((isRateLimit ? rateLimited : failures) - 1),
@@ -205,6 +227,7 @@ export class AtlassianClient {
       )
       await this.sleep(delay, signal)
       waited += delay
+      await hooks?.beforeRetry?.()
     }
   }
 
@@ -233,6 +256,7 @@ export class AtlassianClient {
     purpose: RequestPurpose,
     origin: string,
     signal?: AbortSignal,
+    hooks?: RequestHooks,
   ): Promise<Attempt> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs)
     const combined = signal ? anySignal(signal, timeout) : timeout
@@ -296,6 +320,7 @@ export class AtlassianClient {
       }
       throw new MalformedResponseError(origin, 'an HTML page instead of JSON', { status })
     }
+    hooks?.bodyReceived?.()
     try {
       return {
         kind: 'ok',
@@ -363,7 +388,7 @@ export class AtlassianClient {
 }
 
 /** AbortSignal.any where it exists (Chrome 116, Firefox 124, Node 20.3); a small equivalent elsewhere. */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+export function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
   if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b])
   const controller = new AbortController()
   for (const s of [a, b]) {

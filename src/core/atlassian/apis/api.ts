@@ -33,6 +33,11 @@ export interface ParsedPage {
   nextCursor?: string
   /** The server said this is the last page. */
   lastPage?: boolean
+  /**
+   * At most this many records exist for the request (Jira's `total`, which may count the whole site rather than
+   * the window). Only decides whether the engine reads ahead; never a reason to stop paging.
+   */
+  totalHint?: number
 }
 
 export interface AuditApi {

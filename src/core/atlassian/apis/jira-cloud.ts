@@ -31,7 +31,7 @@ export const jiraCloud: AuditApi = {
   },
   parse(body) {
     if (!isObject(body) || !Array.isArray(body.records)) throw new EnvelopeError('no "records" array')
-    return { records: body.records, limit: numberOrUndefined(body.limit) }
+    return { records: body.records, limit: numberOrUndefined(body.limit), totalHint: numberOrUndefined(body.total) }
   },
   recordTime(record) {
     return isObject(record) ? parseIsoTime(record.created) : undefined
