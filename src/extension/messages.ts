@@ -285,7 +285,7 @@ export interface PageCursor {
 export interface RecentOptions {
   limit: number
   before?: PageCursor
-  /** Free-text search scans at most this many candidate rows before giving up (default 50,000). */
+  /** Free-text search scans at most this many candidate rows before giving up (default 20,000). */
   scanLimit?: number
 }
 
@@ -308,7 +308,11 @@ export interface FacetValue {
   count: number
 }
 
-/** Distinct values with their event counts (all time, maintained counters; independent of time range). */
+/**
+ * Distinct values with their event counts (all time, maintained counters; independent of time range). `ips`
+ * is empty unless asked for (`archive.facets(limit, ipSample)`): IPs have no counters and are counted over
+ * the newest `ipSample` events.
+ */
 export interface Facets {
   siteIds: FacetValue[]
   products: FacetValue[]
@@ -323,7 +327,7 @@ export interface AggregateOptions {
   bucket?: 'hour' | 'day' | 'auto'
   /** How many entries in each top/rarest list (default 10). */
   top?: number
-  /** Matching events scanned at most (newest first) when the filter cannot use counters (default 200,000). */
+  /** Matching events read at most (newest first) when the filter cannot use counters (default 20,000). */
   scanLimit?: number
 }
 
@@ -340,6 +344,8 @@ export interface Aggregates {
   rarestActions: FacetValue[]
   topUsers: FacetValue[]
   topIps: FacetValue[]
+  /** How many (newest) events topIps is computed from: IPs have no counters, so unfiltered it is a sample. */
+  topIpsFrom: number
   /** Events whose category includes 'authentication' and outcome is 'failure'. */
   failedLogins: { count: number; recent: StoredEvent[] }
   /** Events whose category includes 'iam' and type includes 'change', 'group' or 'admin', or actions about permissions. */

@@ -73,6 +73,9 @@ async function main() {
   const ext = await launchChromium({ userDataDir: profile })
   try {
     const page = await ext.openPage('src/extension/bench/index.html')
+    page.on('console', (m) => {
+      if (m.text().startsWith('bench-progress:')) console.log(`  ${m.text().slice(16)}`)
+    })
     await page.waitForFunction(() => 'bench' in globalThis, null, { timeout: 30_000 })
     type Bench = Record<string, (...a: unknown[]) => Promise<unknown>>
     const call = <T>(fn: string, ...a: unknown[]): Promise<T> =>

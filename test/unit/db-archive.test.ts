@@ -214,7 +214,9 @@ describe('archive queries', () => {
     expect(f.categories.map((c) => c.value).sort()).toEqual(['authentication', 'configuration', 'iam', 'web'])
     expect(f.actions).toHaveLength(6)
     expect(f.users).toHaveLength(7)
-    expect(f.ips).toHaveLength(5)
+    expect(f.ips).toEqual([])
+    const withIps = await a.facets(1000, 50)
+    expect(withIps.ips.reduce((s, x) => s + x.count, 0)).toBe(50)
     expect(f.actions.reduce((s, x) => s + x.count, 0)).toBe(200)
   })
 
@@ -283,7 +285,7 @@ describe('retention', () => {
         { value: 'odd', count: 15 },
       ]),
     )
-    expect(f.ips).toEqual([{ value: '10.1.1.1', count: 30 }])
+    expect((await a.facets(1000, 100)).ips).toEqual([{ value: '10.1.1.1', count: 30 }])
     expect(await a.countEvents({ users: ['u0'] })).toEqual({ count: 10, exact: true })
     // deleting everything removes the counter rows (no facet value with count 0)
     expect(await a.enforceRetention({ retentionDays: 0, maxEvents: 1 }, now, 7)).toBe(29)

@@ -347,6 +347,10 @@ async function fill(target: number, chunk = 5000) {
     const added = await archive.storeFor(site).commit(`${site.id}|fill`, docs, { v: 1, total })
     total += added.length
     if (added.length === 0) break
+    if (Math.floor(total / 100_000) !== Math.floor((total - added.length) / 100_000)) {
+      const secs = (performance.now() - start) / 1000
+      console.info(`bench-progress: ${total} events stored, ${Math.round((total - startTotal) / secs)} events/s`)
+    }
   }
   archive.close()
   return { total, added: total - startTotal, ms: performance.now() - start }
