@@ -276,6 +276,36 @@ describe('--state', () => {
   })
 })
 
+describe('first-run window', () => {
+  // `npm run demo` once showed 385 documents from this CLI and 398 in the extension for the same Jira DC site: the
+  // CLI's first run looks back 7 days (the issue's default), the extension's setting defaults to 30 days, and the
+  // simulator's default data spans 10 days. Nothing was lost; this pins both windows to the simulator's records.
+  it('emits exactly the records of the last 7 days by default, and the older ones with --lookback-days 30', async () => {
+    sim.faults.clear()
+    const args = ['--site', sim.sites['jira-dc'].baseUrl, '--product', 'jira', '--deployment', 'dc', '--auth', 'pat']
+    const stored = (sim.records('jira-dc') as { timestamp: string }[]).map((r) => ({
+      t: Date.parse(r.timestamp),
+      id: canonicalJson(r),
+    }))
+    const byDefault = await cli(args, sim.credentials.pat)
+    expect(byDefault.code).toBe(0)
+    const until = Date.parse(/collected up to (\S+)/.exec(byDefault.stderr)?.[1] ?? '')
+    expect(Number.isFinite(until)).toBe(true)
+    const from = until - 7 * 86_400_000
+    // The DC API's `to` is exclusive in the simulator; `from` is inclusive.
+    const inWindow = stored.filter((r) => r.t >= from && r.t < until).map((r) => r.id)
+    const older = stored.filter((r) => r.t < from)
+    expect(older.length).toBeGreaterThan(0)
+    expect(byDefault.docs.map(identity).sort()).toEqual(inWindow.sort())
+
+    const month = await cli([...args, '--lookback-days', '30'], sim.credentials.pat)
+    expect(month.code).toBe(0)
+    const all = month.docs.map(identity)
+    expect(new Set(all).size).toBe(all.length)
+    expect(new Set(all)).toEqual(new Set(stored.map((r) => r.id)))
+  })
+})
+
 describe('failure classes: exit 1 and one clear line', () => {
   const confluence = () => ['--site', sim.sites.cloud.baseUrl, '--product', 'confluence', '--deployment', 'cloud']
   const cases: {
