@@ -183,7 +183,8 @@ export function unpackKey(key: string): string {
   return (v >> 7n).toString(16).padStart(32, '0')
 }
 
-function toRow(doc: EcsDocument, site: SiteRef): EventRow {
+/** The row the archive stores for a document (exported for the benchmark's same-objects baseline). */
+export function toRow(doc: EcsDocument, site: SiteRef): EventRow {
   const parsed = Date.parse(String(doc['@timestamp'] ?? ''))
   const categories = stringList(doc.event.category).sort()
   const row: EventRow = {

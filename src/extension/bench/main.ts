@@ -6,7 +6,7 @@ import { Dexie } from 'dexie'
 import { documentKey } from '../../core/ecs/identity'
 import { normalizeRecord } from '../../core/ecs/normalize'
 import type { EcsDocument, Product } from '../../core/model'
-import { type Archive, openArchive, packKey } from '../db'
+import { type Archive, openArchive, packKey, toRow } from '../db'
 import { exportNdjson } from '../export'
 import type { EventFilter } from '../messages'
 
@@ -159,8 +159,8 @@ function jsonBytes(docs: EcsDocument[]): number {
 
 /**
  * Events stored per second into the archive (all indexes, counters, dedupe, stream state; one commit per
- * chunk as the sync engine does) against a plain bulkPut of the same {key, doc} objects into a table with only
- * a primary key. Chunks alternate between the two, so both databases grow side by side under the same
+ * chunk as the sync engine does) against a plain bulkPut of the same row objects into a table with only a
+ * primary key. Chunks alternate between the two, so both databases grow side by side under the same
  * conditions; generating the documents is not timed.
  */
 async function ingestCompare(n: number, chunk = 1000) {
@@ -178,7 +178,9 @@ async function ingestCompare(n: number, chunk = 1000) {
     const site = SITES[(done / chunk) % SITES.length]!
     const docs = makeDocs(site, done, Math.min(chunk, n - done), t0 - done * 1000, 1000)
     bytes += jsonBytes(docs)
-    const plainRows = docs.map((doc) => ({ key: documentKey(doc), doc }))
+    // the very objects the archive stores (same key, flattened fields and document), into a table with only
+    // its primary key
+    const plainRows = docs.map((doc) => toRow(doc, site))
     const store = archive.storeFor(site)
     // alternate which goes first, so neither always meets a warm cache
     const runArchive = async () => {
