@@ -165,14 +165,13 @@ function hex8(n: number): string {
  * normalizer's hottest step; test/unit/ecs-identity.test.ts pins the equality).
  */
 export function recordFingerprint(site: string, record: unknown): string {
-  const w = writer
-  w.pos = 0
-  w.writeRaw(site)
-  w.ensure(1)
-  w.units[w.pos++] = 10 // \n
-  w.writeCanonical(record)
-  w.ensure(8)
-  return hash128Units(w.units, w.words, w.pos)
+  let p = reserve(0, site.length + 1 + HEADROOM)
+  const u = units
+  for (let i = 0; i < site.length; i++) u[p++] = site.charCodeAt(i)
+  u[p++] = 10 // \n
+  p = putCanonical(record, p)
+  reserve(p, 8)
+  return hash128Units(units, words, p)
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
@@ -193,152 +192,150 @@ function sortKeys(keys: string[]): string[] {
   return keys
 }
 
-/** Canonical JSON (same text as canonicalJson) as UTF-16 code units in a growable buffer. */
-class CanonicalWriter {
-  units = new Uint16Array(1 << 14)
-  words = new Uint32Array(this.units.buffer)
-  pos = 0
+// The canonical JSON (same text as canonicalJson) is written as UTF-16 code units into one module-level
+// buffer, by plain functions that take and return the write position: a position in a local variable and
+// one capacity check per string or container (instead of one per unit) keep the per-character loop down
+// to a load, a table test and a store.
 
-  ensure(extra: number): void {
-    if (this.pos + extra <= this.units.length) return
-    let size = this.units.length * 2
-    while (size < this.pos + extra) size *= 2
-    const next = new Uint16Array(size)
-    next.set(this.units.subarray(0, this.pos))
-    this.units = next
-    this.words = new Uint32Array(next.buffer)
-  }
+/** Units reserved beyond a string or literal, so that the punctuation after it needs no check. */
+const HEADROOM = 32
 
-  writeRaw(text: string): void {
-    const n = text.length
-    this.ensure(n)
-    const u = this.units
-    let p = this.pos
-    for (let i = 0; i < n; i++) u[p++] = text.charCodeAt(i)
-    this.pos = p
-  }
+let units = new Uint16Array(1 << 15)
+let words = new Uint32Array(units.buffer)
 
-  /** A string as JSON.stringify writes it (well-formed: lone surrogates escaped, lower-case hex). */
-  writeString(text: string): void {
-    const n = text.length
-    this.ensure(n * 6 + 2)
-    const u = this.units
-    let p = this.pos
-    u[p++] = 34
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i)
-      if (c >= 0x20 && c !== 0x22 && c !== 0x5c && (c < 0xd800 || c > 0xdfff)) {
-        u[p++] = c
-        continue
-      }
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        const d = text.charCodeAt(i + 1)
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          u[p++] = c
-          u[p++] = d
-          i++
-          continue
-        }
-      }
-      u[p++] = 0x5c
-      switch (c) {
-        case 0x22:
-          u[p++] = 0x22
-          break
-        case 0x5c:
-          u[p++] = 0x5c
-          break
-        case 0x08:
-          u[p++] = 0x62 // b
-          break
-        case 0x0c:
-          u[p++] = 0x66 // f
-          break
-        case 0x0a:
-          u[p++] = 0x6e // n
-          break
-        case 0x0d:
-          u[p++] = 0x72 // r
-          break
-        case 0x09:
-          u[p++] = 0x74 // t
-          break
-        default:
-          u[p++] = 0x75 // u
-          u[p++] = HEX.charCodeAt((c >> 12) & 15)
-          u[p++] = HEX.charCodeAt((c >> 8) & 15)
-          u[p++] = HEX.charCodeAt((c >> 4) & 15)
-          u[p++] = HEX.charCodeAt(c & 15)
-      }
-    }
-    u[p++] = 34
-    this.pos = p
-  }
-
-  writeCanonical(value: unknown): void {
-    switch (typeof value) {
-      case 'string':
-        this.writeString(value)
-        return
-      case 'number':
-        this.writeRaw(Number.isFinite(value) ? String(value) : 'null')
-        return
-      case 'boolean':
-        this.writeRaw(value ? 'true' : 'false')
-        return
-      case 'object':
-        break
-      case 'bigint':
-        // as canonicalJson (JSON.stringify) does
-        throw new TypeError('Do not know how to serialize a BigInt')
-      default:
-        // undefined, functions, symbols: JSON.stringify gives undefined, canonicalJson writes null
-        this.writeRaw('null')
-        return
-    }
-    if (value === null) {
-      this.writeRaw('null')
-      return
-    }
-    if (Array.isArray(value)) {
-      this.ensure(1)
-      this.units[this.pos++] = 91 // [
-      for (let i = 0; i < value.length; i++) {
-        if (i > 0) {
-          this.ensure(1)
-          this.units[this.pos++] = 44
-        }
-        this.writeCanonical(value[i])
-      }
-      this.ensure(1)
-      this.units[this.pos++] = 93
-      return
-    }
-    const obj = value as Record<string, unknown>
-    const keys = sortKeys(Object.keys(obj))
-    this.ensure(1)
-    this.units[this.pos++] = 123 // {
-    let first = true
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]
-      const v = obj[k]
-      if (v === undefined || typeof v === 'function') continue
-      if (!first) {
-        this.ensure(1)
-        this.units[this.pos++] = 44
-      }
-      first = false
-      this.writeString(k)
-      this.ensure(1)
-      this.units[this.pos++] = 58 // :
-      this.writeCanonical(v)
-    }
-    this.ensure(1)
-    this.units[this.pos++] = 125
-  }
+/** Makes room for `extra` units after `p`; returns `p`. */
+function reserve(p: number, extra: number): number {
+  if (p + extra <= units.length) return p
+  let size = units.length * 2
+  while (size < p + extra) size *= 2
+  const next = new Uint16Array(size)
+  next.set(units.subarray(0, p))
+  units = next
+  words = new Uint32Array(next.buffer)
+  return p
 }
 
-const writer = new CanonicalWriter()
+// 1 for the code units JSON.stringify does not copy as they are: control characters, `"`, `\` and
+// surrogates (a lone one is escaped). One table load replaces four comparisons in the per-unit loop.
+const SPECIAL = new Uint8Array(0x10000)
+SPECIAL.fill(1, 0, 0x20)
+SPECIAL[0x22] = 1
+SPECIAL[0x5c] = 1
+SPECIAL.fill(1, 0xd800, 0xe000)
+
+/** A string as JSON.stringify writes it (well-formed: lone surrogates escaped, lower-case hex). */
+function putString(text: string, p: number): number {
+  const n = text.length
+  reserve(p, n * 6 + HEADROOM)
+  const u = units
+  u[p++] = 34
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (SPECIAL[c] === 0) {
+      u[p++] = c
+      continue
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = text.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        u[p++] = c
+        u[p++] = d
+        i++
+        continue
+      }
+    }
+    u[p++] = 0x5c
+    switch (c) {
+      case 0x22:
+        u[p++] = 0x22
+        break
+      case 0x5c:
+        u[p++] = 0x5c
+        break
+      case 0x08:
+        u[p++] = 0x62 // b
+        break
+      case 0x0c:
+        u[p++] = 0x66 // f
+        break
+      case 0x0a:
+        u[p++] = 0x6e // n
+        break
+      case 0x0d:
+        u[p++] = 0x72 // r
+        break
+      case 0x09:
+        u[p++] = 0x74 // t
+        break
+      default:
+        u[p++] = 0x75 // u
+        u[p++] = HEX.charCodeAt((c >> 12) & 15)
+        u[p++] = HEX.charCodeAt((c >> 8) & 15)
+        u[p++] = HEX.charCodeAt((c >> 4) & 15)
+        u[p++] = HEX.charCodeAt(c & 15)
+    }
+  }
+  u[p++] = 34
+  return p
+}
+
+/** Short ASCII text (a number's digits, a literal) after a capacity check. */
+function putAscii(text: string, p: number): number {
+  reserve(p, text.length + HEADROOM)
+  const u = units
+  for (let i = 0; i < text.length; i++) u[p++] = text.charCodeAt(i)
+  return p
+}
+
+function putCanonical(value: unknown, p: number): number {
+  switch (typeof value) {
+    case 'string':
+      return putString(value, p)
+    case 'number':
+      return putAscii(Number.isFinite(value) ? String(value) : 'null', p)
+    case 'boolean':
+      return putAscii(value ? 'true' : 'false', p)
+    case 'object':
+      break
+    case 'bigint':
+      // as canonicalJson (JSON.stringify) does
+      throw new TypeError('Do not know how to serialize a BigInt')
+    default:
+      // undefined, functions, symbols: JSON.stringify gives undefined, canonicalJson writes null
+      return putAscii('null', p)
+  }
+  if (value === null) return putAscii('null', p)
+  if (Array.isArray(value)) {
+    reserve(p, HEADROOM)
+    units[p++] = 91 // [
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) units[p++] = 44 // , (every put leaves room for one more unit)
+      p = putCanonical(value[i], p)
+    }
+    // closing brackets of deeply nested containers follow each other without a put in between
+    reserve(p, 2)
+    units[p++] = 93
+    return p
+  }
+  const obj = value as Record<string, unknown>
+  const keys = sortKeys(Object.keys(obj))
+  reserve(p, HEADROOM)
+  units[p++] = 123 // {
+  let first = true
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]
+    const v = obj[k]
+    if (v === undefined || typeof v === 'function') continue
+    if (!first) units[p++] = 44
+    first = false
+    p = putString(k, p)
+    units[p++] = 58 // :
+    p = putCanonical(v, p)
+  }
+  reserve(p, 2)
+  units[p++] = 125
+  return p
+}
 
 /** hash128 over the first `len` code units of a buffer (same result as hash128 of that text, seed 0). */
 function hash128Units(units: Uint16Array, words: Uint32Array, len: number): string {
