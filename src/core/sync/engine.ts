@@ -15,6 +15,9 @@
 //   moving the bound "+1 ms" (which loses records sharing the boundary millisecond).
 // - The organization events-stream is ascending by processedAt with a resumable cursor: it is polled from the
 //   persisted cursor until a short page, de-duplicated by event id.
+// - The next page is requested while the current one is parsed, normalized and committed (read-ahead.ts: one page
+//   ahead, one request at the server, none ahead after a 429); pages are still consumed and committed in order,
+//   and a page read ahead is dropped, never committed, when anything before it fails.
 
 import type { ApiId, AuditApi, PageRequest, ParsedPage, TimeWindow } from '../atlassian/apis/api'
 import { DAY_MS, EnvelopeError } from '../atlassian/apis/api'
