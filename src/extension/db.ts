@@ -760,8 +760,10 @@ export class Archive implements ArchiveQueries {
   }
 
   /**
-   * How many events match. Exact from counters for no filter or a single listed dimension without time or
-   * text; otherwise counted up to `cap` (then exact is false: show "1,000+").
+   * How many events match. Exact from counters for no filter or a single listed dimension; exact from an
+   * index count for one dimension (or none) with a time range; otherwise counted up to `cap` by reading
+   * rows (then exact is false: show "1,000+"). Reading is the slow part (thousands of rows per second), so
+   * keep `cap` small.
    */
   async countEvents(filter: EventFilter, cap = 1000): Promise<EventCount> {
     if (!hasConditions(filter)) return { count: await this.totalEvents(), exact: true }
@@ -779,6 +781,19 @@ export class Archive implements ArchiveQueries {
       const [dim, values] = dims[0]!
       if (dim === 'category') return { count: (await this.catKeysFor(values!)).count, exact: true }
       return { count: await this.sumCounters(dim, values!), exact: true }
+    }
+    const plan = await this.plan(filter)
+    if (!plan.residual) {
+      // the index ranges are exactly the matching events (one dimension and/or time): IndexedDB counts keys
+      // without reading the rows, so this is exact and needs no cap
+      const counts = await Promise.all(
+        plan.ranges.map((r) =>
+          tsOf(r.lower) > tsOf(r.upper)
+            ? 0
+            : this.db.events.where(r.index).between(r.lower, r.upper, true, true).count(),
+        ),
+      )
+      return { count: counts.reduce((a, b) => a + b, 0), exact: true }
     }
     const { rows, truncated } = await this.readPage(filter, cap + 1, undefined, DEFAULT_SCAN_LIMIT)
     return { count: Math.min(rows.length, cap), exact: rows.length <= cap && !truncated }
