@@ -124,6 +124,8 @@ async function main() {
       filtered: Record<string, { medianMs: number; rows: number; truncated: boolean }>
       countMs: number
       count: { count: number; exact: boolean }
+      count24Ms: number
+      count24: { count: number; exact: boolean }
       aggregateAllMs: number
     }>('queries', 9)
     console.log(`stored: ${q.total.toLocaleString()}`)
@@ -136,9 +138,11 @@ async function main() {
         `filtered "${label}": median ${fmt(r.medianMs)} ms, ${r.rows} rows${r.truncated ? ' (scan limit reached)' : ''}`,
       )
     }
+    console.log(`count site+action (cap 1,000): ${fmt(q.countMs)} ms -> ${q.count.count}${q.count.exact ? '' : '+'}`)
     console.log(
-      `count site+action: ${fmt(q.countMs)} ms -> ${q.count.count}${q.count.exact ? '' : '+'}; dashboard aggregate (all): ${fmt(q.aggregateAllMs)} ms`,
+      `count site, last 24 h (index count): ${fmt(q.count24Ms)} ms -> ${q.count24.count}${q.count24.exact ? '' : '+'}`,
     )
+    console.log(`dashboard aggregate, no filter: ${fmt(q.aggregateAllMs)} ms`)
 
     // 4. export everything
     console.log(`\n# Export NDJSON (ECS) of all ${q.total.toLocaleString()} events`)
