@@ -2,7 +2,7 @@
 // same shape), DC unified auditing entities and DC audit log file lines (ecs-mapping.md §4.1, §4.2).
 
 import { cloudChangedValues, cloudObjects } from './cloud'
-import { mapDcRecord } from './dc'
+import { type DcProductSpec, mapDcRecord } from './dc'
 import { applySource, type Draft, quote } from './skeleton'
 import { CONFLUENCE_RULES } from './tables/confluence'
 import { parseEpochMs } from './timestamp'
@@ -10,10 +10,12 @@ import { isObject, type JsonObject, keyword } from './values'
 
 export const confluenceRules = CONFLUENCE_RULES
 
+const DC_SPEC: DcProductSpec = { authorNameField: 'full_name', userNameFromUri: true }
+
 /** Fills `d` from a Confluence record; returns the content of `confluence.*`. */
 export function mapConfluence(rec: JsonObject, d: Draft, format: 'cloud' | 'dc'): JsonObject {
   if (format === 'dc') {
-    return { audit: mapDcRecord(rec, d, { authorNameField: 'full_name', userNameFromUri: true }) }
+    return { audit: mapDcRecord(rec, d, DC_SPEC) }
   }
   const audit: JsonObject = {}
   if (rec.creationDate === undefined || rec.creationDate === null || rec.creationDate === '') {

@@ -2,7 +2,7 @@
 // same shape), DC unified auditing entities and DC audit log file lines (ecs-mapping.md §4.3, §4.4).
 
 import { cloudChangedValues, cloudObjects } from './cloud'
-import { mapDcRecord } from './dc'
+import { type DcProductSpec, mapDcRecord } from './dc'
 import { applySource, type Draft, quote } from './skeleton'
 import { JIRA_RULES } from './tables/jira'
 import { parseIsoValue } from './timestamp'
@@ -10,9 +10,11 @@ import { type JsonObject, keyword } from './values'
 
 export const jiraRules = JIRA_RULES
 
+const DC_SPEC: DcProductSpec = { authorNameField: 'name', userNameFromUri: false }
+
 /** Fills `d` from a Jira record; returns the content of `jira.*`. */
 export function mapJira(rec: JsonObject, d: Draft, format: 'cloud' | 'dc'): JsonObject {
-  if (format === 'dc') return { audit: mapDcRecord(rec, d, { authorNameField: 'name', userNameFromUri: false }) }
+  if (format === 'dc') return { audit: mapDcRecord(rec, d, DC_SPEC) }
   const audit: JsonObject = {}
   d.eventId = keyword(rec.id)
   if (rec.created === undefined || rec.created === null || rec.created === '') {

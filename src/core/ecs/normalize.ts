@@ -13,7 +13,7 @@
 import type { Deployment, EcsDocument, EcsEvent, NormalizeContext, Product } from '../model'
 import { mapBitbucket } from './bitbucket'
 import { mapConfluence } from './confluence'
-import { mapDcRecord } from './dc'
+import { type DcProductSpec, mapDcRecord } from './dc'
 import { recordFingerprint, textFingerprint } from './identity'
 import { mapJira } from './jira'
 import { mapOrgEvent } from './org'
@@ -33,7 +33,7 @@ import { GENERIC_DC_RULES } from './tables/generic'
 import { JIRA_RULES } from './tables/jira'
 import { ORG_RULES } from './tables/org'
 import type { Categorization, ProductRules } from './tables/types'
-import { field, isObject, type JsonObject } from './values'
+import { field, hasKeys, isObject, type JsonObject } from './values'
 
 export const ECS_VERSION = '9.4.0'
 
@@ -95,8 +95,22 @@ const KEY_PREFIXES: ReadonlyArray<readonly [string, DcProduct]> = [
 ]
 
 function productOfKey(key: unknown): DcProduct | undefined {
-  if (typeof key !== 'string') return undefined
-  for (const [prefix, product] of KEY_PREFIXES) if (key.startsWith(prefix)) return product
+  if (typeof key !== 'string' || key === '') return undefined
+  // Most keys are the shared `atlassian.audit.…` ones: the first character rules out every prefix but one
+  // or two before any startsWith (this runs for several keys of every DC record).
+  const first = key.charCodeAt(0)
+  if (
+    first !== 0x61 /* a */ &&
+    first !== 0x62 /* b */ &&
+    first !== 0x63 /* c */ &&
+    first !== 0x6a /* j */ &&
+    first !== 0x73 /* s */
+  )
+    return undefined
+  for (let i = 0; i < KEY_PREFIXES.length; i++) {
+    const [prefix, product] = KEY_PREFIXES[i]
+    if (prefix.charCodeAt(0) === first && key.startsWith(prefix)) return product
+  }
   return undefined
 }
 
@@ -201,6 +215,30 @@ function safeStringify(record: unknown): string {
 
 const NAMESPACE_OF: Record<DcProduct, Namespace> = { confluence: 'confluence', jira: 'jira', bitbucket: 'bitbucket' }
 
+// Per-product strings built once: a template literal per document would be a new (concatenated) string
+// that JSON.stringify has to flatten for every document. (The template is kept as the fallback for a
+// product name that only the type system rules out.)
+const DATASET_OF: Record<Product, string> = {
+  confluence: 'atlassian_confluence.audit',
+  jira: 'atlassian_jira.audit',
+  bitbucket: 'atlassian_bitbucket.audit',
+  org: 'atlassian_org.audit',
+}
+const MODULE_OF: Record<Product, string> = {
+  confluence: 'atlassian_confluence',
+  jira: 'atlassian_jira',
+  bitbucket: 'atlassian_bitbucket',
+  org: 'atlassian_org',
+}
+const TAG_OF: Record<Product, string> = {
+  confluence: 'confluence-audit',
+  jira: 'jira-audit',
+  bitbucket: 'bitbucket-audit',
+  org: 'org-audit',
+}
+
+const GENERIC_DC_SPEC: DcProductSpec = { authorNameField: 'name', userNameFromUri: false }
+
 /** Builds the draft for a recognised shape; returns the namespace content. */
 function mapRecord(record: JsonObject, shape: RecordShape, d: Draft, rules: { r?: ProductRules }): JsonObject {
   switch (shape) {
@@ -228,7 +266,7 @@ function mapRecord(record: JsonObject, shape: RecordShape, d: Draft, rules: { r?
           // Generic DC mapping: author.name → user.name (as Jira and Bitbucket do), product fields under
           // atlassian.audit, only the categorizations all three products agree on.
           rules.r = GENERIC_DC_RULES
-          return { audit: mapDcRecord(record, d, { authorNameField: 'name', userNameFromUri: false }) }
+          return { audit: mapDcRecord(record, d, GENERIC_DC_SPEC) }
       }
   }
 }
@@ -245,7 +283,7 @@ function tagsFor(product: Product | undefined, fromFile: boolean, preserve: bool
   if (preserve) tags.push('preserve_original_event')
   // The reference's API input adds `forwarded` (the data is about a remote system); its log-file input does not.
   if (!fromFile) tags.push('forwarded')
-  if (product !== undefined) tags.push(`${product}-audit`)
+  if (product !== undefined) tags.push(TAG_OF[product] ?? `${product}-audit`)
   return tags
 }
 
@@ -272,8 +310,8 @@ function failureDocument(
   const product = ctx.product
   const event: EcsEvent = { kind: 'pipeline_error', hash, original }
   if (product !== undefined) {
-    event.dataset = `atlassian_${product}.audit`
-    event.module = `atlassian_${product}`
+    event.dataset = DATASET_OF[product] ?? `atlassian_${product}.audit`
+    event.module = MODULE_OF[product] ?? `atlassian_${product}`
   }
   return {
     '@timestamp': nowIso(ctx),
@@ -342,8 +380,8 @@ function normalizeOne(
     event.type = ['info']
   }
   if (product !== undefined) {
-    event.dataset = `atlassian_${product}.audit`
-    event.module = `atlassian_${product}`
+    event.dataset = DATASET_OF[product] ?? `atlassian_${product}.audit`
+    event.module = MODULE_OF[product] ?? `atlassian_${product}`
   }
   event.hash = hash
   if (keepOriginal) event.original = originalText ?? safeStringify(record)
@@ -373,13 +411,13 @@ function normalizeOne(
 
   const meta = atlassianMeta(product, deployment, site)
   if (shape === 'org-event') {
-    if (Object.keys(productFields).length > 0) meta.org = productFields
+    if (hasKeys(productFields)) meta.org = productFields
   } else if (product !== undefined) {
     const audit = productFields.audit
-    if (isObject(audit) && Object.keys(audit).length > 0) doc[NAMESPACE_OF[product as DcProduct]] = productFields
+    if (isObject(audit) && hasKeys(audit)) doc[NAMESPACE_OF[product as DcProduct]] = productFields
   } else {
     const audit = productFields.audit
-    if (isObject(audit) && Object.keys(audit).length > 0) meta.audit = audit
+    if (isObject(audit) && hasKeys(audit)) meta.audit = audit
   }
   doc.atlassian = meta
   doc.tags = tagsFor(product, fromFile, keepOriginal)

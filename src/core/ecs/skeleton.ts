@@ -42,8 +42,6 @@ export interface Draft {
   organizationId?: string
   /** Extra identifiers for related.user beyond the reference's names (org events have no names). */
   relatedUsers: string[]
-  /** Content of `<namespace>.*` (products) or `atlassian.org.*` (org). */
-  productFields: JsonObject
   /** What went wrong; non-empty makes the document a pipeline_error. */
   problems: string[]
   /** Inputs of the user/group extraction, already normalized to DC form ({type, name, id, uri}, {i18nKey, from, to}). */
@@ -56,20 +54,33 @@ export interface Draft {
 }
 
 export function newDraft(product: Product | undefined, deployment: Deployment, fromFile: boolean): Draft {
+  // Every field is present from the start (optional ones as undefined), so all drafts share one hidden
+  // class and the mappers' property accesses stay monomorphic.
   return {
     product,
     deployment,
     fromFile,
-    user: {},
-    target: {},
-    targetGroup: {},
-    changes: {},
-    group: {},
+    timestamp: undefined,
+    eventId: undefined,
+    action: undefined,
+    message: undefined,
+    user: { id: undefined, name: undefined, full_name: undefined, email: undefined },
+    target: { id: undefined, name: undefined, full_name: undefined, email: undefined },
+    targetGroup: { id: undefined, name: undefined },
+    changes: { name: undefined, email: undefined, full_name: undefined },
+    group: { id: undefined, name: undefined },
+    sourceAddress: undefined,
+    sourceIp: undefined,
     additionalIps: [],
+    sourceGeo: undefined,
+    serviceAddress: undefined,
     hosts: [],
+    userAgent: undefined,
+    organizationId: undefined,
     relatedUsers: [],
-    productFields: {},
     problems: [],
+    categoryKey: undefined,
+    categoryLabel: undefined,
     objects: [],
     changedValues: [],
     splitGroupUuid: false,
@@ -128,10 +139,14 @@ export function applySystem(d: Draft, raw: unknown, host: (uri: string) => strin
   addUnique(d.hosts, host(address))
 }
 
+// Lookups by two keys are nested maps (first key, then action) rather than one map keyed by a joined
+// string: joining would build and hash a new string for every affected object of every record.
 interface CompiledRules {
   readonly rules: ProductRules
-  readonly objectFill: ReadonlyMap<string, ObjectFill>
-  readonly changedValue: ReadonlyMap<string, ChangedValueRule>
+  /** object type → action → fill */
+  readonly objectFill: ReadonlyMap<string, ReadonlyMap<string, ObjectFill>>
+  /** changed value i18nKey → action → rule */
+  readonly changedValue: ReadonlyMap<string, ReadonlyMap<string, ChangedValueRule>>
   readonly gateKeys: ReadonlySet<string>
   readonly gateLabels: ReadonlySet<string>
   readonly alwaysRun: boolean
@@ -142,13 +157,19 @@ const compiled = new WeakMap<ProductRules, CompiledRules>()
 function compile(rules: ProductRules): CompiledRules {
   const cached = compiled.get(rules)
   if (cached) return cached
-  const objectFill = new Map<string, ObjectFill>()
+  const objectFill = new Map<string, Map<string, ObjectFill>>()
   const add = (r: AffectedObjectRule) => {
-    for (const action of r.actions) objectFill.set(`${r.objectType}\n${action}`, r.fill)
+    let byAction = objectFill.get(r.objectType)
+    if (byAction === undefined) objectFill.set(r.objectType, (byAction = new Map()))
+    for (const action of r.actions) byAction.set(action, r.fill)
   }
   rules.objectRules.forEach(add)
-  const changedValue = new Map<string, ChangedValueRule>()
-  for (const r of rules.changedValueRules) for (const a of r.actions) changedValue.set(`${r.i18nKey}\n${a}`, r)
+  const changedValue = new Map<string, Map<string, ChangedValueRule>>()
+  for (const r of rules.changedValueRules) {
+    let byAction = changedValue.get(r.i18nKey)
+    if (byAction === undefined) changedValue.set(r.i18nKey, (byAction = new Map()))
+    for (const a of r.actions) byAction.set(a, r)
+  }
   const result: CompiledRules = {
     rules,
     objectFill,
@@ -195,7 +216,7 @@ export function extractUsers(d: Draft, rules: ProductRules): void {
   for (const obj of d.objects) {
     const type = keyword(obj.type)
     if (type === undefined) continue
-    const fill = c.objectFill.get(`${type}\n${action}`)
+    const fill = c.objectFill.get(type)?.get(action)
     if (fill === undefined) continue
     switch (fill) {
       case 'group': {
@@ -234,7 +255,7 @@ export function extractUsers(d: Draft, rules: ProductRules): void {
     if (!isObject(cv)) continue
     const key = keyword(cv.i18nKey)
     if (key === undefined) continue
-    const rule = c.changedValue.get(`${key}\n${action}`)
+    const rule = c.changedValue.get(key)?.get(action)
     if (rule === undefined) continue
     // `from` counts as present when the key is there and not null, even if empty (see cloud.ts)
     const hasFrom = cv.from !== undefined && cv.from !== null

@@ -8,10 +8,49 @@ const ISO =
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
-/** Millisecond epoch → ISO string, or undefined outside years 0000–9999 (what ECS dates can hold). */
+const TWO_DIGITS: readonly string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'))
+const THREE_DIGITS: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'))
+const DAY_MS = 86_400_000
+
+/**
+ * Millisecond epoch → ISO string, or undefined outside years 0000–9999 (what ECS dates can hold).
+ * Same text as `new Date(ms).toISOString()` (a unit test compares them over the whole range), computed
+ * with integer arithmetic (H. Hinnant's civil_from_days) because a Date object and its runtime call per
+ * record cost more than the rest of the timestamp handling.
+ */
 export function isoFromEpochMs(ms: number): string | undefined {
   if (!Number.isFinite(ms) || ms < -62167219200000 || ms > 253402300799999) return undefined
-  return new Date(Math.floor(ms)).toISOString()
+  const t = Math.floor(ms)
+  const days = Math.floor(t / DAY_MS)
+  let rest = t - days * DAY_MS
+  const z = days + 719468
+  const era = Math.floor(z / 146097)
+  const dayOfEra = z - era * 146097
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36524) - Math.floor(dayOfEra / 146096)) / 365,
+  )
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100))
+  const mp = Math.floor((5 * dayOfYear + 2) / 153)
+  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1
+  const month = mp < 10 ? mp + 3 : mp - 9
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+  const hour = Math.floor(rest / 3_600_000)
+  rest -= hour * 3_600_000
+  const minute = Math.floor(rest / 60_000)
+  rest -= minute * 60_000
+  const second = Math.floor(rest / 1000)
+  rest -= second * 1000
+  return `${TWO_DIGITS[Math.floor(year / 100)]}${TWO_DIGITS[year % 100]}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}T${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${THREE_DIGITS[rest]}Z`
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yearOfEra = y - era * 400
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear
+  return era * 146097 + dayOfEra - 719468
 }
 
 function digits(text: string, from: number, count: number): number {
@@ -49,8 +88,44 @@ function isCanonicalIso(text: string): boolean {
   )
 }
 
+function validDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]) return false
+  return !(month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))
+}
+
+/**
+ * Jira Cloud's `YYYY-MM-DDTHH:MM:SS.mmm+HHMM` (or `+HH:MM`) read at fixed positions; undefined for any
+ * other text (the general parser then decides). Same result as the general parser for this format.
+ */
+function parseIsoWithOffset(text: string): string | undefined {
+  const n = text.length
+  if (n !== 28 && n !== 29) return undefined
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return undefined
+  if (text[19] !== '.') return undefined
+  const sign = text.charCodeAt(23)
+  if (sign !== 43 /* + */ && sign !== 45 /* - */) return undefined
+  if (n === 29 && text[26] !== ':') return undefined
+  const year = digits(text, 0, 4)
+  const month = digits(text, 5, 2)
+  const day = digits(text, 8, 2)
+  const hour = digits(text, 11, 2)
+  const minute = digits(text, 14, 2)
+  const second = digits(text, 17, 2)
+  const millis = digits(text, 20, 3)
+  const offsetHours = digits(text, 24, 2)
+  const offsetMinutes = digits(text, n === 29 ? 27 : 26, 2)
+  if (year < 0 || millis < 0 || !validDate(year, month, day)) return undefined
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined
+  if (offsetHours < 0 || offsetHours > 23 || offsetMinutes < 0 || offsetMinutes > 59) return undefined
+  const offset = (sign === 45 ? -1 : 1) * (offsetHours * 60 + offsetMinutes)
+  const local = daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000 + millis
+  return isoFromEpochMs(local - offset * 60_000)
+}
+
 export function parseIsoTimestamp(text: string): string | undefined {
   if (isCanonicalIso(text)) return text
+  const withOffset = parseIsoWithOffset(text)
+  if (withOffset !== undefined) return withOffset
   const m = ISO.exec(text)
   if (!m) return undefined
   const year = +m[1]

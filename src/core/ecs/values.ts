@@ -15,6 +15,12 @@ export function keyword(value: unknown): string | undefined {
   return undefined
 }
 
+/** True when the object has an own enumerable key (Object.keys(obj).length > 0 without the array). */
+export function hasKeys(obj: JsonObject): boolean {
+  for (const key in obj) if (Object.hasOwn(obj, key)) return true
+  return false
+}
+
 /** Reads `obj[key]` only when `obj` is an object (wrong types in the input never throw). */
 export function field(obj: unknown, key: string): unknown {
   return isObject(obj) ? obj[key] : undefined
