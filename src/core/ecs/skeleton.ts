@@ -160,14 +160,20 @@ function compile(rules: ProductRules): CompiledRules {
   const objectFill = new Map<string, Map<string, ObjectFill>>()
   const add = (r: AffectedObjectRule) => {
     let byAction = objectFill.get(r.objectType)
-    if (byAction === undefined) objectFill.set(r.objectType, (byAction = new Map()))
+    if (byAction === undefined) {
+      byAction = new Map()
+      objectFill.set(r.objectType, byAction)
+    }
     for (const action of r.actions) byAction.set(action, r.fill)
   }
   rules.objectRules.forEach(add)
   const changedValue = new Map<string, Map<string, ChangedValueRule>>()
   for (const r of rules.changedValueRules) {
     let byAction = changedValue.get(r.i18nKey)
-    if (byAction === undefined) changedValue.set(r.i18nKey, (byAction = new Map()))
+    if (byAction === undefined) {
+      byAction = new Map()
+      changedValue.set(r.i18nKey, byAction)
+    }
     for (const a of r.actions) byAction.set(a, r)
   }
   const result: CompiledRules = {
