@@ -17,7 +17,8 @@ describe('timestamp fast paths', () => {
     )
     for (const ms of [MIN_MS, MAX_MS, 0, -1, 951782400000, 951868800000, 4107542400000, 1637624653873.9])
       expect(isoFromEpochMs(ms)).toBe(new Date(Math.floor(ms)).toISOString())
-    for (const ms of [MIN_MS - 1, MAX_MS + 1, Number.NaN, Number.POSITIVE_INFINITY]) expect(isoFromEpochMs(ms)).toBe(undefined)
+    for (const ms of [MIN_MS - 1, MAX_MS + 1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(isoFromEpochMs(ms)).toBe(undefined)
   })
 
   it('YYYY-MM-DDTHH:MM:SS.mmm±HHMM and ±HH:MM equal Date.parse of the same instant', () => {
