@@ -3,7 +3,8 @@
 // packages the real-browser and collector tests use. Idempotent and quick when all is there.
 // Only Node built-ins here: it runs before node_modules exists.
 import { spawnSync } from 'node:child_process'
-import { existsSync, statSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 const purpose = process.argv[2] ?? 'test' // 'demo' | 'test' | 'bench'
 const run = (cmd, args) => {
@@ -15,11 +16,24 @@ const run = (cmd, args) => {
 }
 const has = (file) => existsSync(file)
 
-// npm packages: install when missing or when the lock file changed since the last install.
-const stamp = 'node_modules/.package-lock.json'
-if (!has(stamp) || statSync('package-lock.json').mtimeMs > statSync(stamp).mtimeMs) {
-  console.log('setup: installing npm packages (npm ci)')
-  run('npm', ['ci', '--no-audit', '--no-fund'])
+// npm packages: install when missing or when package.json / package-lock.json changed since the last install.
+// `npm ci` first; npm 11 on Linux writes lock files without the other platforms' optional packages (e.g.
+// @biomejs/cli-darwin-x64) and then its own `npm ci` refuses them as "not in sync", so fall back to
+// `npm install`, which installs the versions the lock file pins.
+const fingerprint = () =>
+  createHash('sha256')
+    .update(readFileSync('package.json'))
+    .update(existsSync('package-lock.json') ? readFileSync('package-lock.json') : '')
+    .digest('hex')
+const stamp = 'node_modules/.setup-stamp'
+if (!has(stamp) || readFileSync(stamp, 'utf8') !== fingerprint()) {
+  console.log('setup: installing npm packages')
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' })
+  if (ci.status !== 0) {
+    console.log('setup: `npm ci` refused the lock file; installing the locked versions with `npm install`')
+    run('npm', ['install', '--no-audit', '--no-fund'])
+  }
+  writeFileSync(stamp, fingerprint())
 }
 
 // Debian packages: what each purpose needs, as [binary or file that proves it, package].
