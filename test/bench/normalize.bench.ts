@@ -69,10 +69,39 @@ function normalizerNoOriginal(input: string[]): number {
   return bytes
 }
 
-function time(fn: (input: string[]) => number, input: string[]): { ms: number; out: number } {
+// (info) The least any normalizer emitting these documents through JSON.stringify can cost: JSON.parse of
+// the input plus JSON.stringify of the finished documents, with the normalization itself left out. The
+// documents are made (untimed) a chunk at a time, so that they are as young in the heap as the
+// normalizer's own.
+const FLOOR_CHUNK = 1000
+function floor(input: string[]): number {
+  let ms = 0
+  for (let from = 0; from < input.length; from += FLOOR_CHUNK) {
+    const chunk = input.slice(from, from + FLOOR_CHUNK)
+    const docs = chunk.map((text) => normalizeText(text))
+    const start = performance.now()
+    let bytes = 0
+    for (let i = 0; i < chunk.length; i++) {
+      if (JSON.parse(chunk[i]) === undefined) bytes--
+      const ds = docs[i]
+      for (let j = 0; j < ds.length; j++) bytes += JSON.stringify(ds[j]).length
+    }
+    ms += performance.now() - start
+    if (bytes < 0) throw new Error('unreachable')
+  }
+  return ms
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+function time(fn: (input: string[]) => number, input: string[]): { ms: number; cpu: number; out: number } {
+  const cpu = cpuMs()
   const start = performance.now()
   const out = fn(input)
-  return { ms: performance.now() - start, out }
+  return { ms: performance.now() - start, cpu: cpuMs() - cpu, out }
 }
 
 function median(values: number[]): number {
@@ -97,13 +126,20 @@ for (let i = 0; i < 3; i++) {
 const base: number[] = []
 const norm: number[] = []
 const noOrig: number[] = []
+const floors: number[] = []
+const baseCpu: number[] = []
+const normCpu: number[] = []
 let outBytes = 0
 for (let run = 0; run < RUNS; run++) {
-  base.push(time(baseline, input).ms)
+  const b = time(baseline, input)
+  base.push(b.ms)
+  baseCpu.push(b.cpu)
   const n = time(normalizer, input)
   norm.push(n.ms)
+  normCpu.push(n.cpu)
   outBytes = n.out
   noOrig.push(time(normalizerNoOriginal, input).ms)
+  floors.push(floor(input))
 }
 
 const baseMs = median(base)
@@ -120,6 +156,14 @@ console.log(
 const noOrigMs = median(noOrig)
 console.log(
   `(info) same without event.original (--no-original): median ${noOrigMs.toFixed(0)} ms, ${rate(noOrigMs)}, ratio ${(noOrigMs / baseMs).toFixed(2)}×`,
+)
+const floorMs = median(floors)
+console.log(
+  `(info) floor, JSON.parse + JSON.stringify of the finished documents (no normalization work): median ${floorMs.toFixed(0)} ms, ratio ${(floorMs / baseMs).toFixed(2)}×`,
+)
+const ratios = norm.map((ms, i) => ms / base[i]).sort((a, b) => a - b)
+console.log(
+  `(info) per-run ratios ${ratios.map((r) => r.toFixed(2)).join(' ')}; CPU-time ratio (less sensitive to other load on the machine) ${(median(normCpu) / median(baseCpu)).toFixed(2)}×`,
 )
 console.log(`ratio normalizer / baseline: ${ratio.toFixed(2)}× (target ≤ ${TARGET_RATIO.toFixed(1)}×)`)
 console.log(
