@@ -108,7 +108,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = {
   syncIntervalMinutes: 15,
   overlapMinutes: 10,
-  lookbackDays: 30,
+  lookbackDays: 7,
   retentionDays: 0,
   maxEvents: 0,
   exportFormat: 'ecs',
