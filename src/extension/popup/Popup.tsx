@@ -31,7 +31,8 @@ import { CollectorsStatus } from './CollectorsStatus'
 const PAGE_SIZE = 100
 /** Rows kept in memory while scrolling back in time; beyond this, narrow the filter or export. */
 const MAX_LOADED_ROWS = 100_000
-const COUNT_CAP = 10_000
+/** Filtered counts beyond counters/index ranges read rows; capped so a count never costs seconds: "1,000+". */
+const COUNT_CAP = 1_000
 
 interface ListState {
   rows: EventRow[]

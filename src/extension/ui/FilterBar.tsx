@@ -1,10 +1,13 @@
 // The filter controls (popup and dashboard): every control has a visible label, values combine with AND.
-import { useId } from 'preact/hooks'
+import { useEffect, useId, useState } from 'preact/hooks'
 import type { Facets, FacetValue, SiteView } from '../messages'
+import { archive } from './archive'
 import { EMPTY_FILTER, type FilterState, isFiltered, TIME_RANGES } from './filter'
 import { formatCount, PRODUCT_LABELS, productLabel } from './format'
 
 const DATALIST_LIMIT = 200
+/** IPs have no maintained counters (db.ts): suggestions come from the newest events only. */
+const IP_SUGGESTION_SAMPLE = 2000
 
 export interface FilterBarProps {
   value: FilterState
@@ -29,6 +32,20 @@ export function FilterBar({ value, onChange, sites, facets, compact }: FilterBar
   const set = (key: keyof FilterState) => (event: Event) =>
     onChange({ ...value, [key]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value })
   const withCount = (f: FacetValue) => `${f.value} (${formatCount(f.count)})`
+  const [recentIps, setRecentIps] = useState<FacetValue[]>([])
+  // Reloaded whenever the page reloads its facets (new events arrived).
+  useEffect(() => {
+    let current = true
+    archive()
+      .recentIps(IP_SUGGESTION_SAMPLE, DATALIST_LIMIT)
+      .then(
+        (ips) => current && setRecentIps(ips),
+        () => {},
+      )
+    return () => {
+      current = false
+    }
+  }, [facets])
 
   return (
     <search>
@@ -109,7 +126,13 @@ export function FilterBar({ value, onChange, sites, facets, compact }: FilterBar
           values={facets?.actions}
         />
         <TextFacet id={`${id}-user`} label="User" value={value.user} onInput={set('user')} values={facets?.users} />
-        <TextFacet id={`${id}-ip`} label="Source IP" value={value.ip} onInput={set('ip')} values={facets?.ips} />
+        <TextFacet
+          id={`${id}-ip`}
+          label="Source IP"
+          value={value.ip}
+          onInput={set('ip')}
+          values={facets?.ips.length ? facets.ips : recentIps}
+        />
         {isFiltered(value) && (
           <button type="button" class="link" onClick={() => onChange({ ...EMPTY_FILTER })}>
             Clear filters
