@@ -3,6 +3,7 @@
 // sync-runner.ts.
 import browser from 'webextension-polyfill'
 import { openArchive } from './db'
+import { EXPORT_CHANNEL, exportStreamResponse, parseExportStreamUrl } from './export-stream'
 import { isRequest } from './messages'
 import { Background } from './sync-runner'
 
@@ -18,6 +19,18 @@ browser.runtime.onMessage.addListener((message: unknown) =>
   isRequest(message) ? background.handle(message) : undefined,
 )
 browser.alarms.onAlarm.addListener((alarm) => background.onAlarm(alarm.name))
+// Chromium: the service worker answers the pages' export navigations with a streamed download
+// (export-stream.ts). Firefox's event page gets no fetch events; its pages use the Blob export instead.
+if ('ServiceWorkerGlobalScope' in globalThis && globalThis instanceof ServiceWorkerGlobalScope) {
+  const worker = globalThis as unknown as ServiceWorkerGlobalScope
+  const exportChannel = new BroadcastChannel(EXPORT_CHANNEL)
+  worker.addEventListener('fetch', (event) => {
+    const url = new URL(event.request.url)
+    if (url.origin !== worker.location.origin) return
+    const request = parseExportStreamUrl(url)
+    if (request) event.respondWith(exportStreamResponse(archive, request, exportChannel))
+  })
+}
 // Every start of the worker (install, browser start, woken by an alarm or a message) checks alarms and badge.
 const started = background.start()
 

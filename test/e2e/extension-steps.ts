@@ -94,7 +94,9 @@ export async function popupCounts(popup: Page): Promise<string> {
 }
 
 /** Clicks "Export NDJSON" and returns the downloaded file's lines, parsed. */
-export async function exportFromPopup(popup: Page): Promise<{ lines: unknown[]; text: string; filename: string }> {
+export async function exportFromPopup(
+  popup: Page,
+): Promise<{ lines: unknown[]; text: string; filename: string; url: string }> {
   const downloading = popup.waitForEvent('download', { timeout: 60_000 })
   await popup.getByRole('button', { name: 'Export NDJSON' }).click()
   const download = await downloading
@@ -104,7 +106,7 @@ export async function exportFromPopup(popup: Page): Promise<{ lines: unknown[]; 
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as unknown)
-  return { lines, text, filename: download.suggestedFilename() }
+  return { lines, text, filename: download.suggestedFilename(), url: download.url() }
 }
 
 /** Every row currently rendered in the popup's grid, as its text. */

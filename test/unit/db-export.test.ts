@@ -3,6 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { documentKey } from '../../src/core/ecs/identity'
 import { type Archive, openArchive } from '../../src/extension/db'
 import { exportFileName, exportNdjson, ndjsonChunks } from '../../src/extension/export'
+import {
+  EXPORT_PATH,
+  type ExportStreamMessage,
+  exportStreamResponse,
+  exportStreamUrl,
+  parseExportStreamUrl,
+} from '../../src/extension/export-stream'
 import { fakeDoc, fakeDocs } from './setup-extension'
 
 let archive: Archive
@@ -47,5 +54,63 @@ describe('NDJSON export', () => {
     const ctl = new AbortController()
     const run = exportNdjson(archive, {}, 'ecs', { pageSize: 10, signal: ctl.signal, onProgress: () => ctl.abort() })
     await expect(run).rejects.toThrow()
+  })
+})
+
+describe('streamed export (service worker route)', () => {
+  const messages: ExportStreamMessage[] = []
+  const listeners = new Set<(event: Event) => void>()
+  const channel = {
+    postMessage: (m: ExportStreamMessage) => messages.push(m),
+    addEventListener: (_type: string, l: (event: Event) => void) => listeners.add(l),
+    removeEventListener: (_type: string, l: (event: Event) => void) => listeners.delete(l),
+  } as unknown as Pick<BroadcastChannel, 'postMessage' | 'addEventListener' | 'removeEventListener'>
+
+  it('round-trips the request through the URL and keeps only known filter fields', () => {
+    const filter = { from: 1, to: 2, siteIds: ['s'], products: ['jira' as const], actions: ['a'], text: 'x y&z' }
+    const url = new URL(exportStreamUrl({ id: 'e1', filter, format: 'raw' }), 'chrome-extension://abc/')
+    expect(url.pathname).toBe(EXPORT_PATH)
+    expect(parseExportStreamUrl(url)).toEqual({ id: 'e1', filter, format: 'raw' })
+    const odd = new URL(
+      `${EXPORT_PATH}?id=e2&format=ecs&filter=${encodeURIComponent('{"users":[1],"x":2,"ips":["1.2.3.4"]}')}`,
+      'chrome-extension://abc/',
+    )
+    expect(parseExportStreamUrl(odd)).toEqual({ id: 'e2', filter: { ips: ['1.2.3.4'] }, format: 'ecs' })
+    for (const bad of [
+      '/other?id=a&format=ecs',
+      `${EXPORT_PATH}?id=a&format=csv`,
+      `${EXPORT_PATH}?format=ecs`,
+      `${EXPORT_PATH}?id=a&format=ecs&filter=%5B%5D`,
+      `${EXPORT_PATH}?id=a&format=ecs&filter=%7B`,
+    ])
+      expect(parseExportStreamUrl(new URL(bad, 'chrome-extension://abc/'))).toBeUndefined()
+  })
+
+  it('streams the same bytes as the Blob export, reports progress and the end, and stops on cancel', async () => {
+    archive = openArchive(`export-${process.pid}-3`)
+    await archive.storeFor({ id: 's' }).commit('s', fakeDocs(120), {})
+    const filter = { actions: ['Login failed'] }
+    const blob = await exportNdjson(archive, filter, 'ecs')
+    const response = exportStreamResponse(archive, { id: 'e3', filter, format: 'ecs' }, channel, 10)
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson')
+    expect(response.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="atlassian-audit-ecs-.*\.ndjson"$/,
+    )
+    expect(await response.text()).toBe(await blob.blob.text())
+    const done = messages.filter((m) => m.id === 'e3' && m.kind === 'done')
+    expect(done).toEqual([{ id: 'e3', kind: 'done', events: blob.events, bytes: blob.bytes }])
+    expect(messages.filter((m) => m.kind === 'progress').length).toBeGreaterThan(1)
+    expect(listeners.size).toBe(0)
+
+    const cancelled = exportStreamResponse(archive, { id: 'e4', filter: {}, format: 'ecs' }, channel, 10)
+    const reader = cancelled.body!.getReader()
+    await reader.read()
+    for (const l of listeners) l(new MessageEvent('message', { data: { id: 'e4', kind: 'cancel' } }))
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return
+      })(),
+    ).rejects.toThrow()
+    expect(messages.at(-1)).toEqual({ id: 'e4', kind: 'failed', error: 'cancelled' })
   })
 })

@@ -1,10 +1,12 @@
 // The toolbar popup: newest events first, filters, detail, "Sync now", per-site status and export.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import browser from 'webextension-polyfill'
+import { canStreamExport, streamExport } from '../export-stream'
 import type {
   CollectorStatusView,
   CollectorView,
   EventCount,
+  ExportFormat,
   Facets,
   PageCursor,
   Settings,
@@ -29,6 +31,9 @@ import { AddThisSite } from './AddThisSite'
 import { CollectorsStatus } from './CollectorsStatus'
 
 const PAGE_SIZE = 100
+
+const exportedNotice = (events: number, bytes: number, format: ExportFormat) =>
+  `Exported ${formatCount(events)} events (${formatCount(Math.ceil(bytes / 1024))} KB, ${format === 'raw' ? 'raw Atlassian records' : 'ECS'}).`
 /** Rows kept in memory while scrolling back in time; beyond this, narrow the filter or export. */
 const MAX_LOADED_ROWS = 100_000
 /** Filtered counts beyond counters/index ranges read rows; capped so a count never costs seconds: "1,000+". */
@@ -173,6 +178,15 @@ export function Popup() {
     setExporting({ events: 0, abort })
     setNotice('')
     try {
+      if (canStreamExport()) {
+        // Chromium: the service worker streams the file to disk (export-stream.ts).
+        const { events, bytes } = await streamExport(
+          { id: crypto.randomUUID(), filter: toEventFilter(filter), format },
+          { signal: abort.signal, onProgress: (events) => setExporting({ events, abort }) },
+        )
+        setNotice(exportedNotice(events, bytes, format))
+        return
+      }
       const chunks = ndjsonChunks(archive(), toEventFilter(filter), format, {
         signal: abort.signal,
         onProgress: (events) => setExporting({ events, abort }),
@@ -185,9 +199,7 @@ export function Popup() {
         }
       })()
       const { bytes } = await downloadChunks(exportFilename(format), counted)
-      setNotice(
-        `Exported ${formatCount(exported)} events (${formatCount(Math.ceil(bytes / 1024))} KB, ${format === 'raw' ? 'raw Atlassian records' : 'ECS'}).`,
-      )
+      setNotice(exportedNotice(exported, bytes, format))
     } catch (e) {
       setNotice(abort.signal.aborted ? 'Export cancelled.' : `Export failed: ${errorText(e)}`)
     } finally {
