@@ -8,6 +8,8 @@ import { isRequest } from './messages'
 import { Background } from './sync-runner'
 
 const archive = openArchive()
+// What the export route reads: the archive, or the benchmark's database (__useExportArchive below).
+let exportArchive = archive
 const background = new Background({
   archive,
   // bound: calling an unbound `fetch` through an object throws "Illegal invocation" in Chromium
@@ -28,7 +30,9 @@ if ('ServiceWorkerGlobalScope' in globalThis && globalThis instanceof ServiceWor
     const url = new URL(event.request.url)
     if (url.origin !== worker.location.origin) return
     const request = parseExportStreamUrl(url)
-    if (request) event.respondWith(exportStreamResponse(archive, request, exportChannel))
+    // An extension API call resets Chromium's idle timer (Chrome 110+): a long download must not outlive the worker.
+    const keepAlive = () => void browser.runtime.getPlatformInfo().catch(() => {})
+    if (request) event.respondWith(exportStreamResponse(exportArchive, request, exportChannel, { keepAlive }))
   })
 }
 // Every start of the worker (install, browser start, woken by an alarm or a message) checks alarms and badge.
@@ -42,5 +46,8 @@ Object.assign(globalThis, {
   __pushAll: (force = true) => background.pushAll(force),
   __retention: () => background.enforceRetention(),
   __archive: archive,
+  __useExportArchive: (name?: string) => {
+    exportArchive = name === undefined ? archive : openArchive(name)
+  },
   __started: started,
 })

@@ -74,8 +74,9 @@ export function exportStreamResponse(
   archive: Archive,
   request: ExportStreamRequest,
   channel: Pick<BroadcastChannel, 'postMessage' | 'addEventListener' | 'removeEventListener'>,
-  pageSize = 1000,
+  options: { pageSize?: number; keepAlive?: () => void } = {},
 ): Response {
+  const pageSize = options.pageSize ?? 1000
   const abort = new AbortController()
   const post = (message: ExportStreamMessage) => channel.postMessage(message)
   const onMessage = (event: Event) => {
@@ -106,6 +107,7 @@ export function exportStreamResponse(
             events += next.value.lines
             bytes += encoded.byteLength
             controller.enqueue(encoded)
+            options.keepAlive?.()
             post({ id: request.id, kind: 'progress', events, bytes })
             return
           }

@@ -2,13 +2,14 @@
 //
 //   npx tsx test/bench/extension.bench.ts                 full run: 100k ingest comparison, 1,000,000 stored events
 //   npx tsx test/bench/extension.bench.ts --events 50000  quick run (the verdicts then say they are not from 1M)
-//   options: --ingest N (default 100000), --fresh (refill the 1M archive), --profile DIR, --skip-export
+//   options: --ingest N (default 100000), --fresh (refill the 1M archive), --profile DIR, --skip-export,
+//            --export-only (fill if needed, then only the export), --skip-blob-export (only the streamed export)
 //
 // The 1M archive is kept in a profile under .bench/ between runs (filling it takes minutes); --fresh refills.
 // Memory: PSS summed over every Chromium process of the profile (/proc/<pid>/smaps_rollup), sampled every
 // 250 ms, plus the bench page's JS heap (performance.memory.usedJSHeapSize).
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { ensureBuilt, launchChromium, REPO_ROOT } from '../e2e/harness'
 
@@ -22,6 +23,8 @@ const EVENTS = opt('--events', FULL)
 const INGEST = opt('--ingest', 100_000)
 const fresh = args.includes('--fresh')
 const skipExport = args.includes('--skip-export')
+const exportOnly = args.includes('--export-only')
+const skipBlobExport = args.includes('--skip-blob-export')
 const profileArg = args.indexOf('--profile')
 const profile = path.resolve(profileArg >= 0 ? args[profileArg + 1]! : path.join(REPO_ROOT, '.bench/extension-profile'))
 
@@ -84,6 +87,85 @@ async function main() {
         ([f, xs]) => (globalThis as unknown as { bench: Bench }).bench[f as string]!(...(xs as unknown[])),
         [fn, a] as const,
       ) as Promise<T>
+
+    // 4. export everything, as the popup does in Chromium (streamed by the service worker), then the Blob path
+    // it used before (still Firefox's) for comparison
+    async function exportBoth(total: number) {
+      console.log(`\n# Export NDJSON (ECS) of all ${total.toLocaleString()} events, streamed by the service worker`)
+      const worker = await ext.getServiceWorker()
+      const fillDb = 'bench-archive-1m'
+      await worker.evaluate(
+        (name) => (globalThis as unknown as { __useExportArchive: (n?: string) => void }).__useExportArchive(name),
+        fillDb,
+      )
+      const streamBefore = profilePss()
+      const streamMem = sampler()
+      const downloading = page.waitForEvent('download', { timeout: 0 })
+      const streaming = call<{ events: number; bytes: number; ms: number; jsHeapPeak: number; fillDb: string }>(
+        'exportStream',
+      )
+      const download = await downloading
+      const file = await download.path()
+      const st = await streaming
+      const sm = streamMem.stop()
+      const size = statSync(file).size
+      const tail = Buffer.alloc(Math.min(2000, size))
+      const fd = openSync(file, 'r')
+      readSync(fd, tail, 0, tail.length, size - tail.length)
+      closeSync(fd)
+      const lastLine = tail.toString('utf8').trimEnd().split('\n').at(-1) ?? ''
+      await download.delete()
+      console.log(
+        `${st.events.toLocaleString()} events, ${fmt(size / MB, 0)} MB on disk in ${fmt(st.ms / 1000, 1)} s = ${fmt(size / MB / (st.ms / 1000), 1)} MB/s (${fmt(st.events / (st.ms / 1000), 0)} events/s)`,
+      )
+      console.log(
+        `memory: PSS before ${fmt(streamBefore / MB, 0)} MB, peak ${fmt(sm.peak / MB, 0)} MB (all Chromium processes); page JS heap peak ${fmt(st.jsHeapPeak / MB, 0)} MB`,
+      )
+      const streamGrowth = sm.peak - streamBefore
+      verdict(
+        'export streamed to disk',
+        st.fillDb === fillDb &&
+          st.events === total &&
+          size === st.bytes &&
+          lastLine.startsWith('{') &&
+          streamGrowth <= 512 * MB,
+        `${fmt(size / MB, 0)} MB written, PSS growth ${fmt(streamGrowth / MB, 0)} MB (limit 512 MB), page JS heap peak ${fmt(st.jsHeapPeak / MB, 0)} MB`,
+      )
+      if (skipBlobExport) return
+
+      console.log(`\n# Export NDJSON (ECS) of all ${total.toLocaleString()} events as a Blob (Firefox's path; before)`)
+      const before = profilePss()
+      const expMem = sampler()
+      const exp = await call<{
+        events: number
+        bytes: number
+        ms: number
+        jsHeapPeak: number
+        lastLineIsJson: boolean
+      }>('exportAll')
+      const em = expMem.stop()
+      console.log(
+        `${exp.events.toLocaleString()} events, ${fmt(exp.bytes / MB, 0)} MB in ${fmt(exp.ms / 1000, 1)} s = ${fmt(exp.bytes / MB / (exp.ms / 1000), 1)} MB/s (${fmt(exp.events / (exp.ms / 1000), 0)} events/s)`,
+      )
+      console.log(
+        `memory: PSS before ${fmt(before / MB, 0)} MB, peak ${fmt(em.peak / MB, 0)} MB (all Chromium processes); page JS heap peak ${fmt(exp.jsHeapPeak / MB, 0)} MB`,
+      )
+      console.log(
+        `peak PSS growth streamed / Blob: ${fmt(streamGrowth / MB, 0)} MB / ${fmt((em.peak - before) / MB, 0)} MB`,
+      )
+      verdict(
+        'Blob export (Firefox path) keeps the page heap flat',
+        exp.events === total && exp.lastLineIsJson && exp.jsHeapPeak <= 256 * MB,
+        `${fmt(exp.bytes / MB / (exp.ms / 1000), 1)} MB/s, JS heap peak ${fmt(exp.jsHeapPeak / MB, 0)} MB (limit 256 MB) for ${fmt(exp.bytes / MB, 0)} MB written`,
+      )
+    }
+
+    if (exportOnly) {
+      const filled = await call<{ total: number; added: number; ms: number }>('fill', EVENTS, 5000)
+      console.log(`archive: ${filled.total.toLocaleString()} events (${filled.added.toLocaleString()} added now)`)
+      await exportBoth(filled.total)
+      return
+    }
 
     // 1. ingest: archive (indexes + counters + dedupe + state, one transaction per chunk) vs plain bulkPut
     console.log(`\n# Ingest ${INGEST.toLocaleString()} normalized ECS events, chunks of 1,000`)
@@ -151,26 +233,8 @@ async function main() {
       verdicts(ratio, ing.n, q)
       return
     }
-    console.log(`\n# Export NDJSON (ECS) of all ${q.total.toLocaleString()} events`)
-    const before = profilePss()
-    const expMem = sampler()
-    const exp = await call<{ events: number; bytes: number; ms: number; jsHeapPeak: number; lastLineIsJson: boolean }>(
-      'exportAll',
-    )
-    const em = expMem.stop()
-    console.log(
-      `${exp.events.toLocaleString()} events, ${fmt(exp.bytes / MB, 0)} MB in ${fmt(exp.ms / 1000, 1)} s = ${fmt(exp.bytes / MB / (exp.ms / 1000), 1)} MB/s (${fmt(exp.events / (exp.ms / 1000), 0)} events/s)`,
-    )
-    console.log(
-      `memory: PSS before ${fmt(before / MB, 0)} MB, peak ${fmt(em.peak / MB, 0)} MB (all Chromium processes); page JS heap peak ${fmt(exp.jsHeapPeak / MB, 0)} MB`,
-    )
-
     verdicts(ratio, ing.n, q)
-    verdict(
-      'export streamed',
-      exp.events === q.total && exp.lastLineIsJson && exp.jsHeapPeak <= 256 * MB,
-      `${fmt(exp.bytes / MB / (exp.ms / 1000), 1)} MB/s, JS heap peak ${fmt(exp.jsHeapPeak / MB, 0)} MB (limit 256 MB) for ${fmt(exp.bytes / MB, 0)} MB written`,
-    )
+    await exportBoth(q.total)
   } finally {
     await ext.close()
   }

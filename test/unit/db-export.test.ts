@@ -91,7 +91,7 @@ describe('streamed export (service worker route)', () => {
     await archive.storeFor({ id: 's' }).commit('s', fakeDocs(120), {})
     const filter = { actions: ['Login failed'] }
     const blob = await exportNdjson(archive, filter, 'ecs')
-    const response = exportStreamResponse(archive, { id: 'e3', filter, format: 'ecs' }, channel, 10)
+    const response = exportStreamResponse(archive, { id: 'e3', filter, format: 'ecs' }, channel, { pageSize: 10 })
     expect(response.headers.get('content-type')).toBe('application/x-ndjson')
     expect(response.headers.get('content-disposition')).toMatch(
       /^attachment; filename="atlassian-audit-ecs-.*\.ndjson"$/,
@@ -102,7 +102,7 @@ describe('streamed export (service worker route)', () => {
     expect(messages.filter((m) => m.kind === 'progress').length).toBeGreaterThan(1)
     expect(listeners.size).toBe(0)
 
-    const cancelled = exportStreamResponse(archive, { id: 'e4', filter: {}, format: 'ecs' }, channel, 10)
+    const cancelled = exportStreamResponse(archive, { id: 'e4', filter: {}, format: 'ecs' }, channel, { pageSize: 10 })
     const reader = cancelled.body!.getReader()
     await reader.read()
     for (const l of listeners) l(new MessageEvent('message', { data: { id: 'e4', kind: 'cancel' } }))

@@ -8,6 +8,7 @@ import { normalizeRecord } from '../../core/ecs/normalize'
 import type { EcsDocument, Product } from '../../core/model'
 import { type Archive, openArchive, packKey, toRow } from '../db'
 import { exportNdjson } from '../export'
+import { streamExport } from '../export-stream'
 import type { EventFilter } from '../messages'
 
 const DAY = 86_400_000
@@ -464,12 +465,28 @@ async function exportAll(filter: EventFilter = {}, format: 'ecs' | 'raw' = 'ecs'
   }
 }
 
+/**
+ * The popup's Chromium export: the service worker streams the file to a download (export-stream.ts). The
+ * runner first points the worker's export route at FILL_DB and waits for the download itself.
+ */
+async function exportStream(filter: EventFilter = {}, format: 'ecs' | 'raw' = 'ecs') {
+  const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory
+  heapPeak = mem?.usedJSHeapSize ?? 0
+  const timer = setInterval(() => {
+    heapPeak = Math.max(heapPeak, mem?.usedJSHeapSize ?? 0)
+  }, 200)
+  const start = performance.now()
+  const result = await streamExport({ id: crypto.randomUUID(), filter, format })
+  clearInterval(timer)
+  return { ...result, ms: performance.now() - start, jsHeapPeak: heapPeak, fillDb: FILL_DB }
+}
+
 async function reset() {
   await Dexie.delete(FILL_DB)
 }
 
 Object.assign(globalThis, {
-  bench: { ingestCompare, ingestBreakdown, ingestVariants, fill, queries, exportAll, reset },
+  bench: { ingestCompare, ingestBreakdown, ingestVariants, fill, queries, exportAll, exportStream, reset },
 })
 document.getElementById('app')!.textContent = 'bench ready'
 
