@@ -167,6 +167,6 @@ console.log(
 )
 console.log(`ratio normalizer / baseline: ${ratio.toFixed(2)}× (target ≤ ${TARGET_RATIO.toFixed(1)}×)`)
 console.log(
-  `VERDICT normalize throughput: ${ratio <= TARGET_RATIO ? 'PASS' : 'FAIL'} (${ratio.toFixed(2)}× ≤ ${TARGET_RATIO.toFixed(1)}×)`,
+  `VERDICT normalize throughput: ${ratio <= TARGET_RATIO ? 'PASS' : 'FAIL'} (${ratio.toFixed(2)}×, target ≤ ${TARGET_RATIO.toFixed(1)}×)`,
 )
 if (ratio > TARGET_RATIO) process.exitCode = 1
