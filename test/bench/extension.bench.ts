@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs'
 import path from 'node:path'
+import type { Worker } from 'playwright-core'
 import { ensureBuilt, launchChromium, REPO_ROOT } from '../e2e/harness'
 
 const args = process.argv.slice(2)
@@ -75,7 +76,27 @@ async function main() {
     `Chromium: ${execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()}`,
   )
   const ext = await launchChromium({ userDataDir: profile })
+  const ours = (w: { url(): string }) => w.url().startsWith(ext.url(''))
   try {
+    // Chromium keeps an unpacked extension's service worker registered with the script of its first load: a
+    // profile reused across builds runs the old background until the extension reloads.
+    const hasExportHook = (w: Worker) =>
+      w.evaluate(() => typeof (globalThis as { __useExportArchive?: unknown }).__useExportArchive === 'function')
+    const launched = await ext.getServiceWorker()
+    if (!(await hasExportHook(launched))) {
+      console.log('reloading the extension: its service worker predates this build')
+      await launched
+        .evaluate(() => (globalThis as unknown as { chrome: { runtime: { reload(): void } } }).chrome.runtime.reload())
+        .catch(() => {})
+      const until = Date.now() + 60_000
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000))
+        const workers = ext.context.serviceWorkers().filter(ours)
+        const ready = await Promise.all(workers.map((w) => hasExportHook(w).catch(() => false)))
+        if (ready.some(Boolean)) break
+        if (Date.now() > until) throw new Error('the reloaded service worker has no export hook')
+      }
+    }
     const page = await ext.openPage('src/extension/bench/index.html')
     page.on('console', (m) => {
       if (m.text().startsWith('bench-progress:')) console.log(`  ${m.text().slice(16)}`)
@@ -92,7 +113,10 @@ async function main() {
     // it used before (still Firefox's) for comparison
     async function exportBoth(total: number) {
       console.log(`\n# Export NDJSON (ECS) of all ${total.toLocaleString()} events, streamed by the service worker`)
-      const worker = await ext.getServiceWorker()
+      let worker: Worker | undefined
+      for (const w of ext.context.serviceWorkers().filter(ours))
+        if (await hasExportHook(w).catch(() => false)) worker = w
+      if (!worker) throw new Error('no service worker with the export hook')
       const fillDb = 'bench-archive-1m'
       await worker.evaluate(
         (name) => (globalThis as unknown as { __useExportArchive: (n?: string) => void }).__useExportArchive(name),
