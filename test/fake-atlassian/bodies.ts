@@ -110,13 +110,14 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
-/** The login page: a real form (POST) plus links, so that browser tests can sign in either way. */
+/** The login page: a real form (POST) plus links, so that browser tests can sign in either way. Like every
+ * simulator page it names an empty icon, so browsers never ask for /favicon.ico (its 404 would be console noise). */
 export function loginPage(opts: { title: string; action: string; continueTo?: string; product: string }): string {
   const cont = opts.continueTo ? `<input type="hidden" name="continue" value="${escapeHtml(opts.continueTo)}">` : ''
   const q = opts.continueTo ? `&continue=${encodeURIComponent(opts.continueTo)}` : ''
   return `<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>${escapeHtml(opts.title)}</title></head>
+<head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${escapeHtml(opts.title)}</title></head>
 <body id="login-page" data-product="${escapeHtml(opts.product)}">
 <h1>${escapeHtml(opts.title)}</h1>
 <form id="form-login" method="post" action="${escapeHtml(opts.action)}">
@@ -141,7 +142,7 @@ export function sitePage(opts: { title: string; user?: string; loginUrl: string 
     ? `<p id="signed-in">Signed in as <b>${escapeHtml(opts.user)}</b>.</p>`
     : `<p id="signed-out">Not signed in. <a href="${escapeHtml(opts.loginUrl)}">Log in</a></p>`
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(opts.title)}</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${escapeHtml(opts.title)}</title></head>
 <body><h1>${escapeHtml(opts.title)}</h1>${who}</body></html>
 `
 }
