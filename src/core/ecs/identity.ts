@@ -38,109 +38,15 @@ export function canonicalJson(value: unknown): string {
 /**
  * MurmurHash3 x86 128-bit over the UTF-16 code units of `text`, as 32 lowercase hex digits.
  * Not cryptographic: it identifies records, it does not authenticate them. Synchronous and fast,
- * so it fits in the normalizer's hot path (crypto.subtle is async).
+ * so it fits in the normalizer's hot path (crypto.subtle is async). The text is copied into the module's
+ * code-unit buffer and hashed there by `hash128Units`, the one implementation of the hash.
  */
-export function hash128(text: string, seed = 0): string {
-  let h1 = seed >>> 0
-  let h2 = seed >>> 0
-  let h3 = seed >>> 0
-  let h4 = seed >>> 0
-  const c1 = 0x239b961b
-  const c2 = 0xab0e9789
-  const c3 = 0x38b34ae5
-  const c4 = 0xa1e38b93
+export function hash128(text: string): string {
   const len = text.length
-  // 8 UTF-16 units = 16 bytes per block
-  const blocks = len >> 3
-  for (let b = 0; b < blocks; b++) {
-    const i = b << 3
-    let k1 = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)
-    let k2 = text.charCodeAt(i + 2) | (text.charCodeAt(i + 3) << 16)
-    let k3 = text.charCodeAt(i + 4) | (text.charCodeAt(i + 5) << 16)
-    let k4 = text.charCodeAt(i + 6) | (text.charCodeAt(i + 7) << 16)
-
-    k1 = Math.imul(k1, c1)
-    k1 = (k1 << 15) | (k1 >>> 17)
-    k1 = Math.imul(k1, c2)
-    h1 ^= k1
-    h1 = (h1 << 19) | (h1 >>> 13)
-    h1 = (h1 + h2) | 0
-    h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0
-
-    k2 = Math.imul(k2, c2)
-    k2 = (k2 << 16) | (k2 >>> 16)
-    k2 = Math.imul(k2, c3)
-    h2 ^= k2
-    h2 = (h2 << 17) | (h2 >>> 15)
-    h2 = (h2 + h3) | 0
-    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0
-
-    k3 = Math.imul(k3, c3)
-    k3 = (k3 << 17) | (k3 >>> 15)
-    k3 = Math.imul(k3, c4)
-    h3 ^= k3
-    h3 = (h3 << 15) | (h3 >>> 17)
-    h3 = (h3 + h4) | 0
-    h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0
-
-    k4 = Math.imul(k4, c4)
-    k4 = (k4 << 18) | (k4 >>> 14)
-    k4 = Math.imul(k4, c1)
-    h4 ^= k4
-    h4 = (h4 << 13) | (h4 >>> 19)
-    h4 = (h4 + h1) | 0
-    h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0
-  }
-  // tail: remaining 0..7 code units, packed like the blocks
-  const tail = blocks << 3
-  const rest = len - tail
-  if (rest > 0) {
-    const unit = (j: number) => (tail + j < len ? text.charCodeAt(tail + j) : 0)
-    let k1 = unit(0) | (unit(1) << 16)
-    let k2 = unit(2) | (unit(3) << 16)
-    let k3 = unit(4) | (unit(5) << 16)
-    let k4 = unit(6) | (unit(7) << 16)
-    if (rest > 6) {
-      k4 = Math.imul(k4, c4)
-      k4 = (k4 << 18) | (k4 >>> 14)
-      k4 = Math.imul(k4, c1)
-      h4 ^= k4
-    }
-    if (rest > 4) {
-      k3 = Math.imul(k3, c3)
-      k3 = (k3 << 17) | (k3 >>> 15)
-      k3 = Math.imul(k3, c4)
-      h3 ^= k3
-    }
-    if (rest > 2) {
-      k2 = Math.imul(k2, c2)
-      k2 = (k2 << 16) | (k2 >>> 16)
-      k2 = Math.imul(k2, c3)
-      h2 ^= k2
-    }
-    k1 = Math.imul(k1, c1)
-    k1 = (k1 << 15) | (k1 >>> 17)
-    k1 = Math.imul(k1, c2)
-    h1 ^= k1
-  }
-  const bytes = len * 2
-  h1 ^= bytes
-  h2 ^= bytes
-  h3 ^= bytes
-  h4 ^= bytes
-  h1 = (h1 + h2 + h3 + h4) | 0
-  h2 = (h2 + h1) | 0
-  h3 = (h3 + h1) | 0
-  h4 = (h4 + h1) | 0
-  h1 = fmix32(h1)
-  h2 = fmix32(h2)
-  h3 = fmix32(h3)
-  h4 = fmix32(h4)
-  h1 = (h1 + h2 + h3 + h4) | 0
-  h2 = (h2 + h1) | 0
-  h3 = (h3 + h1) | 0
-  h4 = (h4 + h1) | 0
-  return hex8(h1) + hex8(h2) + hex8(h3) + hex8(h4)
+  reserve(0, len + 8)
+  const u = units
+  for (let i = 0; i < len; i++) u[i] = text.charCodeAt(i)
+  return hash128Units(units, words, len)
 }
 
 function fmix32(h: number): number {
@@ -337,7 +243,7 @@ function putCanonical(value: unknown, p: number): number {
   return p
 }
 
-/** hash128 over the first `len` code units of a buffer (same result as hash128 of that text, seed 0). */
+/** MurmurHash3 x86 128-bit over the first `len` code units of a buffer (see hash128). */
 function hash128Units(units: Uint16Array, words: Uint32Array, len: number): string {
   let h1 = 0
   let h2 = 0
