@@ -5,6 +5,7 @@
 // browser's, the CLI Node's, tests a stub.
 
 import type { AuthMode } from '../model'
+import { anySignal, parseRetryAfter } from '../net'
 import type { Authenticator, PreparedRequest } from './auth'
 import { displayBase } from './auth'
 import {
@@ -120,12 +121,8 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 
 /** Milliseconds to wait according to Retry-After (seconds or HTTP date) or X-RateLimit-Reset (ISO-8601). */
 export function serverRequestedDelay(headers: Headers, now: number): number | undefined {
-  const retryAfter = headers.get('retry-after')?.trim()
-  if (retryAfter) {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.max(0, Number(retryAfter) * 1000)
-    const at = Date.parse(retryAfter)
-    if (!Number.isNaN(at)) return Math.max(0, at - now)
-  }
+  const retryAfter = parseRetryAfter(headers.get('retry-after'), now)
+  if (retryAfter !== undefined) return retryAfter
   const reset = headers.get('x-ratelimit-reset')?.trim()
   if (reset) {
     const at = Date.parse(reset)
@@ -387,20 +384,6 @@ export class AtlassianClient {
   }
 }
 
-/** AbortSignal.any where it exists (Chrome 116, Firefox 124, Node 20.3); a small equivalent elsewhere. */
-export function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b])
-  const controller = new AbortController()
-  for (const s of [a, b]) {
-    if (s.aborted) {
-      controller.abort(s.reason)
-      break
-    }
-    s.addEventListener('abort', () => controller.abort(s.reason), { once: true })
-  }
-  return controller.signal
-}
-
 function discard(res: Response): void {
   res.body?.cancel().catch(() => {})
 }
@@ -441,3 +424,6 @@ export async function discoverCloudId(client: AtlassianClient, siteUrl: string, 
   }
   return cloudId
 }
+
+// Re-exported for callers that take it from the client (core/sync/read-ahead.ts).
+export type { anySignal }

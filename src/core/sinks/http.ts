@@ -4,6 +4,7 @@
 // Platform-free: only fetch, URL, TextEncoder, Blob, CompressionStream and AbortSignal (Node 20 and browsers).
 
 import type { EcsDocument } from '../model'
+import { anySignal, parseRetryAfter } from '../net'
 import { sinkKey, splitBatches, utf8Length } from './batch'
 import { CollectorAuthError, CollectorConfigError, isCollectorError } from './errors'
 import type { CollectorConfig, SendResult, SendResultDetails, Sink, SinkKind } from './sink'
@@ -116,35 +117,11 @@ export async function gzipText(text: string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await new Response(stream).arrayBuffer())
 }
 
-/** Retry-After (delta seconds or HTTP date) in ms, if present and sane. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined
-  const v = value.trim()
-  if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, 24 * 3600_000)
-  const at = Date.parse(v)
-  if (Number.isNaN(at)) return undefined
-  return Math.max(0, Math.min(at - now, 24 * 3600_000))
-}
-
 /** A short, single-line excerpt of a response body for error messages, with the secret blanked out. */
 export function excerpt(text: string, secret: string | undefined, max = 200): string {
   let t = text.replace(/\s+/g, ' ').trim()
   if (secret && secret.length >= 4) t = t.split(secret).join('[redacted]')
   return t.length > max ? `${t.slice(0, max)}…` : t
-}
-
-/** AbortSignal.any where it exists (Chrome 116+, Firefox 124+, Node 20.3+), else the same by hand. */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b])
-  const controller = new AbortController()
-  for (const s of [a, b]) {
-    if (s.aborted) {
-      controller.abort(s.reason)
-      break
-    }
-    s.addEventListener('abort', () => controller.abort(s.reason), { once: true })
-  }
-  return controller.signal
 }
 
 /** One document, serialized once for its protocol. */
@@ -321,3 +298,5 @@ export function createHttpSink(
     },
   }
 }
+
+export { parseRetryAfter }

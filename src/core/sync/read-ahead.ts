@@ -12,7 +12,7 @@
 
 import type { PageRequest, ParsedPage } from '../atlassian/apis/api'
 import type { RequestHooks } from '../atlassian/client'
-import { anySignal } from '../atlassian/client'
+import { anySignal } from '../net'
 
 /** The request that may follow the one being read, asked when its body is in (undefined: do not guess yet). */
 export type Guess = () => { request: PageRequest; guess?: Guess } | undefined
