@@ -227,8 +227,8 @@ describe.each(CASES)('$name', (c) => {
       }
       const f = sim.faults
       const burst = f.rateLimit({ probability: 0.06, retryAfter: 'seconds', retryAfterSeconds: 1 })
-      f.rateLimit({ probability: 0.04, retryAfter: 'date', retryAfterSeconds: 2 })
-      f.rateLimit({ probability: 0.03, retryAfter: 'none' })
+      const dated = f.rateLimit({ probability: 0.04, retryAfter: 'date', retryAfterSeconds: 2 })
+      const bare429 = f.rateLimit({ probability: 0.03, retryAfter: 'none' })
       f.serverError({ probability: 0.08, status: 'random' })
       f.slow({ probability: 0.05, delayMs: 30 })
       f.truncate({ probability: 0.05, mode: 'destroy' })
@@ -310,8 +310,12 @@ describe.each(CASES)('$name', (c) => {
         .map((r) => canonicalJson(r))
       // The legacy API serves another shape of the same stored records; it is covered by the served check.
       if (!c.api) for (const id of stored) expect(unique.has(id)).toBe(true) // nothing of the window missing
-      // A Retry-After of 1 s was honoured (the fault counts every 429 it sent).
-      if (burst.hits > 0) expect(Math.max(...waits)).toBeGreaterThanOrEqual(1000)
+      // A Retry-After of 1 s was honoured. Checkable only when the client read every 429 the server sent: a
+      // kill can abort a request (a page read ahead) after the server answered 429 and before the client
+      // read it. Client-level Retry-After handling is pinned in atlassian-client.test.ts.
+      const served429 = burst.hits + dated.hits + bare429.hits
+      const read429 = lines.filter((l) => l.includes('HTTP 429 too many requests; retrying in')).length
+      if (burst.hits > 0 && read429 === served429) expect(Math.max(...waits)).toBeGreaterThanOrEqual(1000)
 
       // Sign-in mode as seen by the server.
       const reqs = sim.requests().filter((r) => r.api === c.served)
