@@ -2,7 +2,8 @@
 // `/rest/api/3/auditing/record`): they name the same things differently from DC, and the reference first
 // rewrites them into the DC form so that one set of user rules serves both (ecs-mapping.md §13.6).
 
-import { isObject, type JsonObject, jsonEqual, scrub, scrubObjectList } from './values'
+import type { Draft } from './skeleton'
+import { isObject, type JsonObject, jsonEqual, keyword, scrub, scrubObjectList } from './values'
 
 /**
  * The associated objects plus the single affected object (appended unless an identical one is already
@@ -57,4 +58,37 @@ function renameChange(cv: JsonObject, labelKey: string, toKey: string, fromKey: 
     else if (!(k in out)) out[k] = cv[k]
   }
   return out
+}
+
+/** Where a Cloud product keeps what the shared Cloud steps read (Confluence and Jira name them differently). */
+export interface CloudFieldNames {
+  objects: string
+  object: string
+  objectType: string
+  changeLabel: string
+  changeTo: string
+  changeFrom: string
+}
+
+/**
+ * The steps Confluence Cloud and Jira Cloud share: `summary`/`category` → `<product>.audit.type` and
+ * `event.action`, affected objects (list + single object, de-duplicated) and changed values renamed to the
+ * DC shape that the user rules read.
+ */
+export function mapCloudTypeObjectsChanges(d: Draft, audit: JsonObject, rec: JsonObject, names: CloudFieldNames): void {
+  const category = keyword(rec.category)
+  const summary = keyword(rec.summary)
+  if (category !== undefined || summary !== undefined) {
+    const type: JsonObject = {}
+    if (summary !== undefined) type.action = summary
+    if (category !== undefined) type.category = category
+    audit.type = type
+  }
+  d.action = summary
+  d.categoryLabel = category
+  d.objects = cloudObjects(rec[names.objects], rec[names.object], names.objectType)
+  if (d.objects.length > 0) audit.affected_objects = d.objects
+  const changes = cloudChangedValues(rec.changedValues, names.changeLabel, names.changeTo, names.changeFrom)
+  d.changedValues = changes.forRules
+  if (changes.output.length > 0) audit.changed_values = changes.output
 }

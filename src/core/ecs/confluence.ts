@@ -1,7 +1,7 @@
 // Confluence → ECS: Cloud `/wiki/rest/api/audit` results (also Confluence DC's legacy `/rest/api/audit`,
 // same shape), DC unified auditing entities and DC audit log file lines (ecs-mapping.md §4.1, §4.2).
 
-import { cloudChangedValues, cloudObjects } from './cloud'
+import { mapCloudTypeObjectsChanges } from './cloud'
 import { type DcProductSpec, mapDcRecord } from './dc'
 import { applySource, type Draft, quote } from './skeleton'
 import { CONFLUENCE_RULES } from './tables/confluence'
@@ -34,21 +34,14 @@ export function mapConfluence(rec: JsonObject, d: Draft, format: 'cloud' | 'dc')
     const external = author.externalCollaborator
     if (typeof external === 'boolean') audit.external_collaborator = external
   }
-  const category = keyword(rec.category)
-  const summary = keyword(rec.summary)
-  if (category !== undefined || summary !== undefined) {
-    const type: JsonObject = {}
-    if (summary !== undefined) type.action = summary
-    if (category !== undefined) type.category = category
-    audit.type = type
-  }
-  d.action = summary
-  d.categoryLabel = category
-  d.objects = cloudObjects(rec.associatedObjects, rec.affectedObject, 'objectType')
-  if (d.objects.length > 0) audit.affected_objects = d.objects
-  const changes = cloudChangedValues(rec.changedValues, 'name', 'newValue', 'oldValue')
-  d.changedValues = changes.forRules
-  if (changes.output.length > 0) audit.changed_values = changes.output
+  mapCloudTypeObjectsChanges(d, audit, rec, {
+    objects: 'associatedObjects',
+    object: 'affectedObject',
+    objectType: 'objectType',
+    changeLabel: 'name',
+    changeTo: 'newValue',
+    changeFrom: 'oldValue',
+  })
   d.splitGroupUuid = d.deployment === 'cloud'
   return { audit }
 }

@@ -1,7 +1,7 @@
 // Jira → ECS: Cloud `/rest/api/3/auditing/record` records (and the DC legacy `/rest/api/2/auditing/record`,
 // same shape), DC unified auditing entities and DC audit log file lines (ecs-mapping.md §4.3, §4.4).
 
-import { cloudChangedValues, cloudObjects } from './cloud'
+import { mapCloudTypeObjectsChanges } from './cloud'
 import { type DcProductSpec, mapDcRecord } from './dc'
 import { applySource, type Draft, quote } from './skeleton'
 import { JIRA_RULES } from './tables/jira'
@@ -27,20 +27,13 @@ export function mapJira(rec: JsonObject, d: Draft, format: 'cloud' | 'dc'): Json
   if (d.additionalIps.length > 0) audit.additional_source_ips = d.additionalIps
   // Cloud authors are account ids only; authorKey is dropped as the reference does.
   d.user.id = keyword(rec.authorAccountId)
-  const category = keyword(rec.category)
-  const summary = keyword(rec.summary)
-  if (category !== undefined || summary !== undefined) {
-    const type: JsonObject = {}
-    if (summary !== undefined) type.action = summary
-    if (category !== undefined) type.category = category
-    audit.type = type
-  }
-  d.action = summary
-  d.categoryLabel = category
-  d.objects = cloudObjects(rec.associatedItems, rec.objectItem, 'typeName')
-  if (d.objects.length > 0) audit.affected_objects = d.objects
-  const changes = cloudChangedValues(rec.changedValues, 'fieldName', 'changedTo', 'changedFrom')
-  d.changedValues = changes.forRules
-  if (changes.output.length > 0) audit.changed_values = changes.output
+  mapCloudTypeObjectsChanges(d, audit, rec, {
+    objects: 'associatedItems',
+    object: 'objectItem',
+    objectType: 'typeName',
+    changeLabel: 'fieldName',
+    changeTo: 'changedTo',
+    changeFrom: 'changedFrom',
+  })
   return { audit }
 }
