@@ -20,19 +20,15 @@ import type { EcsDocument, Product, Site } from '../../src/core/model'
 import type { SyncProgress } from '../../src/core/sync/engine'
 import { syncAll, syncStream } from '../../src/core/sync/engine'
 import { MemoryStore } from '../../src/core/sync/memory-store'
+import { Prng } from '../fake-atlassian/prng'
 
 const DAY = 86_400_000
 const T0 = Date.parse('2025-03-01T00:00:00.000Z')
 
+/** Uniform [0, 1) numbers from one seed (the simulator's generator). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const p = new Prng(seed)
+  return () => p.next()
 }
 
 interface Rec {

@@ -16,20 +16,16 @@ import { canonicalJson } from '../../src/core/ecs/identity'
 import type { AuthMode, Credential, Deployment, EcsDocument, Product, Site } from '../../src/core/model'
 import { syncStream } from '../../src/core/sync/engine'
 import { login } from '../fake-atlassian/helpers'
+import { Prng } from '../fake-atlassian/prng'
 import type { ApiKey, FakeAtlassian, RecordSite, SiteKey } from '../fake-atlassian/server'
 import { startFakeAtlassian } from '../fake-atlassian/server'
 
 const DAY = 86_400_000
 
+/** Uniform [0, 1) numbers from one seed (the simulator's generator). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const p = new Prng(seed)
+  return () => p.next()
 }
 
 interface Case {
