@@ -31,24 +31,43 @@ export interface ExportResult {
   bytes: number
 }
 
-/** One line (with its newline) for an event, or undefined when the format has nothing for it. */
+/**
+ * One line (with its newline) for an event, or undefined when the format has nothing for it (raw format, an
+ * event stored without its original record). The popup's Blob export and the service worker's streamed export
+ * both write their lines here, so the two files are the same byte for byte.
+ */
 export function ndjsonLine(event: StoredEvent, format: ExportFormat): string | undefined {
-  if (format === 'raw') {
-    const original = event.doc.event.original
-    // event.original is the record's JSON text; a line break inside would split the record, so re-serialize it
-    if (typeof original !== 'string' || original === '') return undefined
-    return original.includes('\n') ? `${JSON.stringify(JSON.parse(original))}\n` : `${original}\n`
-  }
-  return `${JSON.stringify(event.doc)}\n`
+  if (format === 'ecs') return `${JSON.stringify(event.doc)}\n`
+  const original = event.doc.event.original
+  if (typeof original !== 'string' || original === '') return undefined
+  return `${oneLine(original)}\n`
 }
 
-/** The NDJSON text, one chunk per archive page. */
+/**
+ * event.original as one NDJSON line. It is the record's JSON text as Atlassian sent it; a pretty-printed
+ * record is re-serialized so that one record is exactly one line. Text that is not JSON (the original of a
+ * pipeline_error document for malformed input) with a line break inside becomes a JSON string holding that
+ * text: every line stays one value, and nothing of the input is lost.
+ */
+function oneLine(original: string): string {
+  if (!LINE_BREAK.test(original)) return original
+  try {
+    return JSON.stringify(JSON.parse(original))
+  } catch {
+    return JSON.stringify(original)
+  }
+}
+
+const LINE_BREAK = /[\r\n]/
+
+/** The NDJSON text, one chunk per archive page (`read`: events read from the archive so far). */
 export async function* ndjsonChunks(
-  archive: Archive,
+  archive: Pick<Archive, 'iterate'>,
   filter: EventFilter,
   format: ExportFormat,
   options: ExportOptions = {},
-): AsyncGenerator<{ text: string; lines: number; skipped: number }> {
+): AsyncGenerator<{ text: string; lines: number; skipped: number; read: number }> {
+  let read = 0
   for await (const page of archive.iterate(filter, options.pageSize ?? 1000, options.signal)) {
     let text = ''
     let lines = 0
@@ -61,13 +80,14 @@ export async function* ndjsonChunks(
         lines++
       }
     }
-    yield { text, lines, skipped }
+    read += page.length
+    yield { text, lines, skipped, read }
   }
 }
 
 /** Builds the export file as a Blob of per-page Blobs. */
 export async function exportNdjson(
-  archive: Archive,
+  archive: Pick<Archive, 'iterate'>,
   filter: EventFilter,
   format: ExportFormat,
   options: ExportOptions = {},

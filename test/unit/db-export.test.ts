@@ -48,6 +48,42 @@ describe('NDJSON export', () => {
     )
   })
 
+  it('writes one line per raw record whatever its original text holds, and never fails on it', async () => {
+    archive = openArchive(`export-${process.pid}-raw`)
+    const at = (day: number) => fakeDoc({ ts: Date.UTC(2025, 0, day), action: 'Login failed', user: 'u' })
+    const compact = at(5)
+    const pretty = at(4)
+    pretty.event.original = '{\n  "id": 7,\n  "summary": "two\\nlines"\n}'
+    const notJson = at(3)
+    notJson.event.kind = 'pipeline_error'
+    notJson.event.original = '{"id": 8,\r\n "summary": "cut off'
+    const empty = at(2)
+    empty.event.original = ''
+    await archive
+      .storeFor({ id: 's', product: 'jira', deployment: 'cloud' })
+      .commit('s', [compact, pretty, notJson, empty], {})
+
+    const raw = await exportNdjson(archive, {}, 'raw')
+    const lines = (await raw.blob.text()).split('\n')
+    expect(lines.pop()).toBe('')
+    expect(lines).toEqual([
+      compact.event.original,
+      '{"id":7,"summary":"two\\nlines"}',
+      JSON.stringify(notJson.event.original),
+    ])
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow()
+    expect(JSON.parse(lines[2]!)).toBe(notJson.event.original)
+    expect(raw).toMatchObject({ events: 3, skipped: 1 })
+
+    // the service worker's streamed export writes the very same bytes
+    const streamed = exportStreamResponse(archive, { id: 'raw', filter: {}, format: 'raw' }, {
+      postMessage: () => {},
+      addEventListener: () => {},
+      removeEventListener: () => {},
+    } as unknown as Pick<BroadcastChannel, 'postMessage' | 'addEventListener' | 'removeEventListener'>)
+    expect(await streamed.text()).toBe(await raw.blob.text())
+  })
+
   it('stops when aborted', async () => {
     archive = openArchive(`export-${process.pid}-2`)
     await archive.storeFor({ id: 's' }).commit('s', fakeDocs(50), {})

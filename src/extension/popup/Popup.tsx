@@ -1,6 +1,7 @@
 // The toolbar popup: newest events first, filters, detail, "Sync now", per-site status and export.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import browser from 'webextension-polyfill'
+import { exportFileName, exportNdjson, saveBlob } from '../export'
 import { canStreamExport, streamExport } from '../export-stream'
 import type {
   CollectorStatusView,
@@ -16,10 +17,8 @@ import type {
 } from '../messages'
 import { send } from '../messages'
 import { archive } from '../ui/archive'
-import { downloadChunks, exportFilename } from '../ui/download'
 import { EventDetail } from '../ui/EventDetail'
 import { EventGrid, type EventRow } from '../ui/EventGrid'
-import { ndjsonChunks } from '../ui/export-ndjson'
 import { FilterBar, siteLabel } from '../ui/FilterBar'
 import { EMPTY_FILTER, type FilterState, filterToSearch, isFiltered, toEventFilter } from '../ui/filter'
 import { formatCount } from '../ui/format'
@@ -172,7 +171,7 @@ export function Popup() {
     }
   }
 
-  const exportNdjson = async () => {
+  const exportFiltered = async () => {
     const format = settings?.exportFormat ?? 'ecs'
     const abort = new AbortController()
     setExporting({ events: 0, abort })
@@ -187,19 +186,13 @@ export function Popup() {
         setNotice(exportedNotice(events, bytes, format))
         return
       }
-      const chunks = ndjsonChunks(archive(), toEventFilter(filter), format, {
+      // Firefox: a Blob of per-page Blobs (export.ts), saved through an <a download> link.
+      const { blob, events, bytes } = await exportNdjson(archive(), toEventFilter(filter), format, {
         signal: abort.signal,
-        onProgress: (events) => setExporting({ events, abort }),
+        onProgress: (p) => setExporting({ events: p.events, abort }),
       })
-      let exported = 0
-      const counted = (async function* () {
-        for await (const chunk of chunks) {
-          exported += chunk.lines
-          yield chunk.text
-        }
-      })()
-      const { bytes } = await downloadChunks(exportFilename(format), counted)
-      setNotice(exportedNotice(exported, bytes, format))
+      saveBlob(blob, exportFileName(format))
+      setNotice(exportedNotice(events, bytes, format))
     } catch (e) {
       setNotice(abort.signal.aborted ? 'Export cancelled.' : `Export failed: ${errorText(e)}`)
     } finally {
@@ -292,7 +285,7 @@ export function Popup() {
             Cancel export
           </button>
         ) : (
-          <button type="button" onClick={exportNdjson}>
+          <button type="button" onClick={exportFiltered}>
             Export NDJSON
           </button>
         )}
