@@ -32,6 +32,12 @@ export interface Site {
   /** Label shown in the UI. */
   name?: string
   email?: string
+  /**
+   * Scoped tokens: the API gateway their requests go through, when not https://api.atlassian.com (an
+   * Atlassian cloud with its own gateway, a proxy, the simulator). The organization audit log's gateway is
+   * its site URL.
+   */
+  gateway?: string
 }
 
 /**

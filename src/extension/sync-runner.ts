@@ -33,35 +33,17 @@ import type {
 } from './messages'
 import { isRequest } from './messages'
 import * as config from './settings'
+import { gatewayOf, originPattern, siteOrigins } from './site-origins'
 
 export const SYNC_ALARM_PREFIX = 'sync:'
 export const MAINTENANCE_ALARM = 'maintenance'
 export const PUSH_ALARM = 'push'
 const MAINTENANCE_PERIOD_MINUTES = 60
-const DEFAULT_GATEWAY_ORIGIN = 'https://api.atlassian.com/*'
 
 export interface BackgroundDeps {
   archive: Archive
   fetch: FetchLike
   now?: () => number
-  /** Overrides the Atlassian gateway (tests point scoped tokens at the simulator). */
-  gatewayUrl?: string
-}
-
-/** The host-permission match pattern for a URL (match patterns carry no port: any port of the host matches). */
-export function originPattern(url: string): string {
-  const u = new URL(url)
-  return `${u.protocol}//${u.hostname}/*`
-}
-
-/** Origins a site's requests go to: the site, and the gateway for scoped tokens and the organization API. */
-export function requiredOrigins(site: Pick<Site, 'url' | 'auth' | 'product'>, gatewayUrl?: string): string[] {
-  const out = [originPattern(site.url)]
-  if (site.auth === 'scoped' || site.product === 'org') {
-    const gw = gatewayUrl ? originPattern(gatewayUrl) : DEFAULT_GATEWAY_ORIGIN
-    if (!out.includes(gw)) out.push(gw)
-  }
-  return out
 }
 
 const ERROR_CODES: Record<string, ResultCode> = {
@@ -106,7 +88,6 @@ export class Background {
   private readonly archive: Archive
   private readonly fetch: FetchLike
   private readonly now: () => number
-  private readonly gatewayUrl?: string
   private readonly runs = new Map<string, Promise<RunResult>>()
   private readonly pushes = new Map<string, Promise<DeliverReport>>()
   private retention?: Promise<number>
@@ -115,7 +96,6 @@ export class Background {
     this.archive = deps.archive
     this.fetch = deps.fetch
     this.now = deps.now ?? Date.now
-    this.gatewayUrl = deps.gatewayUrl
   }
 
   /** At every service-worker start: forget runs that a stopped worker left "running", re-create alarms, badge. */
@@ -188,7 +168,7 @@ export class Background {
     const startedAt = this.now()
     let added = 0
     let result: RunResult
-    const origins = requiredOrigins(site, this.gatewayUrl)
+    const origins = siteOrigins(site)
     if (!(await browser.permissions.contains({ origins }))) {
       result = {
         code: 'permission-missing',
@@ -208,7 +188,7 @@ export class Background {
       const [settings, secret] = await Promise.all([config.getSettings(), config.getSiteSecret(siteId)])
       const target = await connect(site, this.credentialOf(site, secret), {
         fetch: this.fetch,
-        gatewayUrl: this.gatewayUrl,
+        gatewayUrl: gatewayOf(site),
       })
       const collectors = await config.getCollectors()
       const store = this.archive.storeFor(site, () => collectors, this.now)
@@ -413,6 +393,7 @@ export class Background {
     if (draft.orgId) site.orgId = draft.orgId.trim()
     if (draft.name) site.name = draft.name.trim()
     if (draft.email) site.email = draft.email.trim()
+    if (draft.auth === 'scoped' && draft.gateway?.trim()) site.gateway = normalizeUrl(draft.gateway)
     return site
   }
 
@@ -424,7 +405,7 @@ export class Background {
     } catch (e) {
       return classify(e)
     }
-    const origins = requiredOrigins(site, this.gatewayUrl)
+    const origins = siteOrigins(site)
     if (!(await browser.permissions.contains({ origins }))) {
       return {
         code: 'permission-missing',
@@ -435,7 +416,7 @@ export class Background {
     try {
       const target = await connect(site, this.credentialOf(site, secret ?? stored), {
         fetch: this.fetch,
-        gatewayUrl: this.gatewayUrl,
+        gatewayUrl: gatewayOf(site),
         maxAttempts: 2,
         maxRateLimitRetries: 0,
       })

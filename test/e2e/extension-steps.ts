@@ -24,6 +24,8 @@ export interface SiteInput {
   email?: string
   token?: string
   orgId?: string
+  /** Scoped API token: the "API gateway" field (left empty when undefined). */
+  gateway?: string
 }
 
 /** Fills the options page's site form (opening it with "Add site" first). */
@@ -35,6 +37,7 @@ export async function fillSiteForm(page: Page, site: SiteInput): Promise<void> {
   await page.getByLabel('Authentication').selectOption({ label: site.auth })
   if (site.email !== undefined) await page.getByLabel('Email').fill(site.email)
   if (site.orgId !== undefined) await page.getByLabel('Organization ID').fill(site.orgId)
+  if (site.gateway !== undefined) await page.getByLabel('API gateway').fill(site.gateway)
   if (site.token !== undefined) await page.getByLabel('Token').fill(site.token)
 }
 

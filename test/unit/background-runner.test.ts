@@ -3,7 +3,8 @@ import { fakeBrowser } from '@webext-core/fake-browser'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type Archive, openArchive } from '../../src/extension/db'
 import type { Envelope, SiteView, StatusReport } from '../../src/extension/messages'
-import { Background, MAINTENANCE_ALARM, requiredOrigins, SYNC_ALARM_PREFIX } from '../../src/extension/sync-runner'
+import { siteOrigins } from '../../src/extension/site-origins'
+import { Background, MAINTENANCE_ALARM, SYNC_ALARM_PREFIX } from '../../src/extension/sync-runner'
 
 vi.mock('webextension-polyfill', async () => ({
   default: (await import('@webext-core/fake-browser')).fakeBrowser,
@@ -157,8 +158,15 @@ describe('background: sites, secrets and sync', () => {
     expect(res.code).toBe('permission-missing')
     expect(jira.requests).toHaveLength(0)
     expect(fakeBrowser.permissions.contains).toHaveBeenCalledWith({ origins: ['https://acme.atlassian.net/*'] })
-    expect(requiredOrigins({ url: SITE_URL, auth: 'scoped', product: 'jira' })).toEqual([
+    expect(siteOrigins({ url: SITE_URL, auth: 'scoped', product: 'jira' })).toEqual([
       'https://acme.atlassian.net/*',
+      'https://api.atlassian.com/*',
+    ])
+    expect(
+      siteOrigins({ url: SITE_URL, auth: 'scoped', product: 'jira', gateway: 'http://127.0.0.1:9000/gw' }),
+    ).toEqual(['https://acme.atlassian.net/*', 'http://127.0.0.1/*'])
+    // the organization audit log's site URL is its gateway
+    expect(siteOrigins({ url: 'https://api.atlassian.com', auth: 'org-key', product: 'org' })).toEqual([
       'https://api.atlassian.com/*',
     ])
   })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { detectSite, normalizeSiteUrl, originPatternsFor } from '../../src/extension/ui/detect-site'
+import { siteOrigins } from '../../src/extension/site-origins'
+import { detectSite, normalizeSiteUrl } from '../../src/extension/ui/detect-site'
 
 describe('detectSite (popup "Add this site")', () => {
   it.each([
@@ -59,20 +60,37 @@ describe('detectSite (popup "Add this site")', () => {
   })
 })
 
-describe('originPatternsFor (host permission asked when saving)', () => {
+describe('siteOrigins (host permission asked when saving, checked before a run)', () => {
   it('asks for the site host on any port, without path', () => {
-    expect(originPatternsFor({ url: 'http://127.0.0.1:8123/jira', product: 'jira', auth: 'session' })).toEqual([
+    expect(siteOrigins({ url: 'http://127.0.0.1:8123/jira', product: 'jira', auth: 'session' })).toEqual([
       'http://127.0.0.1/*',
     ])
   })
   it('adds the API gateway for scoped tokens', () => {
-    expect(originPatternsFor({ url: 'https://acme.atlassian.net', product: 'confluence', auth: 'scoped' })).toEqual([
+    expect(siteOrigins({ url: 'https://acme.atlassian.net', product: 'confluence', auth: 'scoped' })).toEqual([
       'https://acme.atlassian.net/*',
       'https://api.atlassian.com/*',
     ])
   })
+  it("uses the site's own gateway for scoped tokens when set, and the org log's URL as its gateway", () => {
+    expect(
+      siteOrigins({
+        url: 'https://acme.atlassian.net',
+        product: 'jira',
+        auth: 'scoped',
+        gateway: 'https://gw.example',
+      }),
+    ).toEqual(['https://acme.atlassian.net/*', 'https://gw.example/*'])
+    expect(siteOrigins({ url: 'http://127.0.0.1:9000', product: 'org', auth: 'org-key' })).toEqual([
+      'http://127.0.0.1/*',
+    ])
+    // a gateway on a site that does not use one asks for nothing more
+    expect(
+      siteOrigins({ url: 'https://acme.atlassian.net', product: 'jira', auth: 'basic', gateway: 'https://gw.example' }),
+    ).toEqual(['https://acme.atlassian.net/*'])
+  })
   it('asks for nothing when the URL is not one', () => {
-    expect(originPatternsFor({ url: 'nope', product: 'jira', auth: 'session' })).toEqual([])
+    expect(siteOrigins({ url: 'nope', product: 'jira', auth: 'session' })).toEqual([])
   })
 })
 

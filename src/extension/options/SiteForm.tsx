@@ -5,7 +5,8 @@ import browser from 'webextension-polyfill'
 import type { AuthMode, Deployment, Product } from '../../core/model'
 import type { CodedResult, SiteDraft, SiteView } from '../messages'
 import { send } from '../messages'
-import { normalizeSiteUrl, originPatternsFor } from '../ui/detect-site'
+import { siteOrigins } from '../site-origins'
+import { normalizeSiteUrl } from '../ui/detect-site'
 import { AUTH_LABELS, DEPLOYMENT_LABELS, PRODUCT_LABELS } from '../ui/format'
 import { errorText, wordsFor } from '../ui/words'
 
@@ -18,6 +19,8 @@ export interface SiteFormValues {
   auth: AuthMode
   email: string
   orgId: string
+  /** Scoped tokens: the API gateway; '' for https://api.atlassian.com. */
+  gateway: string
   hasSecret: boolean
 }
 
@@ -29,6 +32,7 @@ export const NEW_SITE: SiteFormValues = {
   auth: 'session',
   email: '',
   orgId: '',
+  gateway: '',
   hasSecret: false,
 }
 
@@ -42,6 +46,7 @@ export function formValuesOf(site: SiteView): SiteFormValues {
     auth: site.auth,
     email: site.email ?? '',
     orgId: site.orgId ?? '',
+    gateway: site.gateway ?? '',
     hasSecret: site.hasSecret,
   }
 }
@@ -94,11 +99,17 @@ export function SiteForm(props: { initial: SiteFormValues; onSaved: (site: SiteV
     if (needsEmail(values.auth) && !values.email.trim()) return 'Enter the email of the Atlassian account.'
     if (needsToken(values.auth) && !token && !values.hasSecret) return 'Enter the token.'
     if (values.product === 'org' && !values.orgId.trim()) return 'Enter the organization ID.'
+    let gateway: string | undefined
+    if (values.auth === 'scoped' && values.gateway.trim()) {
+      gateway = normalizeSiteUrl(values.gateway)
+      if (!gateway) return 'Enter the API gateway as a URL, or leave it empty for https://api.atlassian.com.'
+    }
     const site: SiteDraft = { url, product: values.product, deployment: values.deployment, auth: values.auth }
     if (values.id) site.id = values.id
     if (values.name.trim()) site.name = values.name.trim()
     if (needsEmail(values.auth)) site.email = values.email.trim()
     if (values.product === 'org') site.orgId = values.orgId.trim()
+    if (gateway) site.gateway = gateway
     return site
   }
 
@@ -107,7 +118,7 @@ export function SiteForm(props: { initial: SiteFormValues; onSaved: (site: SiteV
    * permission prompt during a user gesture; a site already allowed resolves at once without a prompt.
    */
   const withAccess = (site: SiteDraft): Promise<boolean> =>
-    browser.permissions.request({ origins: originPatternsFor(site) }).catch(() => false)
+    browser.permissions.request({ origins: siteOrigins(site) }).catch(() => false)
 
   const save = (event: Event) => {
     event.preventDefault()
@@ -198,6 +209,19 @@ export function SiteForm(props: { initial: SiteFormValues; onSaved: (site: SiteV
           <div class="field">
             <label for={`${id}-org`}>Organization ID</label>
             <input id={`${id}-org`} type="text" value={values.orgId} onInput={set('orgId')} spellcheck={false} />
+          </div>
+        )}
+        {values.auth === 'scoped' && (
+          <div class="field">
+            <label for={`${id}-gateway`}>API gateway</label>
+            <input
+              id={`${id}-gateway`}
+              type="url"
+              value={values.gateway}
+              onInput={set('gateway')}
+              placeholder="https://api.atlassian.com"
+              spellcheck={false}
+            />
           </div>
         )}
         {needsEmail(values.auth) && (

@@ -5,7 +5,8 @@ import { useEffect, useState } from 'preact/hooks'
 import browser from 'webextension-polyfill'
 import type { SiteDraft, SiteView } from '../messages'
 import { send } from '../messages'
-import { type DetectedSite, detectSite, originPatternsFor } from '../ui/detect-site'
+import { siteOrigins } from '../site-origins'
+import { type DetectedSite, detectSite } from '../ui/detect-site'
 import { DEPLOYMENT_LABELS, productLabel } from '../ui/format'
 import { openPage } from '../ui/pages'
 import { errorText } from '../ui/words'
@@ -54,7 +55,7 @@ export function AddThisSite({ sites, onAdded }: { sites: SiteView[]; onAdded: (s
     }
     // Both start inside the click: permissions.request needs the user gesture, and the site is saved
     // even if the browser closes the popup while its permission prompt is open.
-    const granted = browser.permissions.request({ origins: originPatternsFor(draft) })
+    const granted = browser.permissions.request({ origins: siteOrigins(draft) })
     const saved = send({ type: 'saveSite', site: draft })
     setBusy(true)
     Promise.all([granted, saved])

@@ -75,24 +75,6 @@ export function detectSite(tabUrl: string | undefined): DetectedSite | undefined
   return undefined
 }
 
-/**
- * Host permission patterns the extension needs for a site. Match patterns carry no port, so a
- * pattern for a host covers all its ports. Org and scoped-token sites also talk to the API gateway.
- */
-export function originPatternsFor(site: { url: string; product: Product; auth: AuthMode }): string[] {
-  const patterns = new Set<string>()
-  try {
-    const u = new URL(site.url)
-    patterns.add(`${u.protocol}//${u.hostname}/*`)
-  } catch {
-    return []
-  }
-  if (site.auth === 'scoped' || (site.product === 'org' && site.url.startsWith('https://'))) {
-    patterns.add('https://api.atlassian.com/*')
-  }
-  return [...patterns]
-}
-
 /** Normalizes what an admin types: adds https://, drops query, hash and a trailing slash. */
 export function normalizeSiteUrl(input: string): string | undefined {
   const trimmed = input.trim()
