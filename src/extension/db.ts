@@ -343,6 +343,26 @@ function matcher(filter: EventFilter, skip: Set<Dimension | 'time'>): (row: Even
   }
 }
 
+/** Where a range read stopped: the last row read, and how many rows it read at that ts (they are skipped). */
+interface ReadPosition {
+  ts: number
+  key: string
+  ties: number
+}
+
+/** Most rows a filtered read (text, dashboard flag, several conditions) examines per IndexedDB request. */
+const SCAN_BATCH = 500
+
+/** The position after reading `rows` (newest first) from `pos`. */
+function nextPosition(pos: ReadPosition | undefined, rows: readonly EventRow[]): ReadPosition {
+  const last = rows[rows.length - 1]!
+  let ties = 0
+  for (let i = rows.length - 1; i >= 0 && rows[i]!.ts === last.ts; i--) ties++
+  // a run of one millisecond that began in an earlier read
+  if (ties === rows.length && pos && pos.ts === last.ts) ties += pos.ties
+  return { ts: last.ts, key: last.key, ties }
+}
+
 function compareNewestFirst(a: { ts: number; key: string }, b: { ts: number; key: string }): number {
   if (a.ts !== b.ts) return b.ts - a.ts
   return a.key < b.key ? 1 : a.key > b.key ? -1 : 0
@@ -695,56 +715,45 @@ export class Archive implements ArchiveQueries {
       index: string
       lower: unknown
       upper: unknown
-      after?: PageCursor
+      /** The last row read from this range: reading goes on strictly after it (older, or same ts and lower key). */
+      pos?: ReadPosition
       buffer: EventRow[]
       done: boolean
       scanned: number
     }
-    const readers: Reader[] = plan.ranges.map((range) => {
-      let upper = range.upper
-      if (before) {
-        upper = Array.isArray(upper)
-          ? [upper[0], Math.min(upper[1] as number, before.ts)]
-          : Math.min(upper as number, before.ts)
-      }
-      return {
-        index: range.index,
-        lower: range.lower,
-        upper,
-        after: before,
-        buffer: [],
-        done: tsOf(range.lower) > tsOf(upper),
-        scanned: 0,
-      }
-    })
+    const readers: Reader[] = plan.ranges.map((range) => ({
+      index: range.index,
+      lower: range.lower,
+      upper: range.upper,
+      pos: before && { ts: before.ts, key: before.key, ties: 0 },
+      buffer: [],
+      done: tsOf(range.lower) > Math.min(tsOf(range.upper), before?.ts ?? Number.POSITIVE_INFINITY),
+      scanned: 0,
+    }))
     const refill = async (r: Reader) => {
-      const after = r.after
-      let coll = this.db.events.where(r.index).between(r.lower, r.upper, true, true).reverse()
-      let stopped = false
-      if (capped) {
-        coll = coll.until(() => {
-          if (++r.scanned > perRangeScan) {
-            stopped = true
-            return true
+      const found: EventRow[] = []
+      // A residual condition that rejects rows makes the reads grow (up to SCAN_BATCH rows), so a rare match
+      // costs few requests and a common one reads about what it keeps.
+      let size = batch
+      while (!r.done && found.length < batch) {
+        let n = size
+        size = Math.min(Math.max(size * 4, batch), SCAN_BATCH)
+        if (capped) {
+          n = Math.min(n, perRangeScan - r.scanned)
+          if (n <= 0) {
+            truncated = true
+            r.done = true
+            break
           }
-          return false
-        })
+        }
+        const { rows, end } = await this.readAfter(r.index, r.lower, r.upper, r.pos, n)
+        r.scanned += rows.length
+        const last = rows[rows.length - 1]
+        if (last) r.pos = nextPosition(r.pos, rows)
+        for (const row of rows) if (!residual || residual(row)) found.push(row)
+        if (end) r.done = true
       }
-      if (after || residual) {
-        coll = coll.filter((row) => {
-          if (after && row.ts === after.ts && row.key >= after.key) return false
-          return residual ? residual(row) : true
-        })
-      }
-      const rows = await coll.limit(batch).toArray()
-      r.buffer = rows
-      if (stopped) truncated = true
-      if (rows.length < batch || stopped) r.done = true
-      const last = rows[rows.length - 1]
-      if (last) {
-        r.after = { ts: last.ts, key: last.key }
-        r.upper = Array.isArray(r.upper) ? [r.upper[0], last.ts] : last.ts
-      }
+      r.buffer = found
     }
     const out: EventRow[] = []
     while (out.length < limit) {
@@ -757,6 +766,38 @@ export class Archive implements ArchiveQueries {
       out.push(best.buffer.shift()!)
     }
     return { rows: out, truncated }
+  }
+
+  /**
+   * Up to `n` rows of an index range, newest first, strictly after `pos`. The read is a plain key range with
+   * a limit, which Dexie answers with one getAll (IndexedDB 3: with a direction) instead of a cursor stepping
+   * row by row through a JS filter: the range ends at pos.ts, and the rows at pos.ts already read (the index
+   * orders equal keys by primary key, so they come first) are dropped from the front. `end`: the range has
+   * nothing after these rows.
+   */
+  private async readAfter(
+    index: string,
+    lower: unknown,
+    upper: unknown,
+    pos: ReadPosition | undefined,
+    n: number,
+  ): Promise<{ rows: EventRow[]; end: boolean }> {
+    if (pos)
+      upper = Array.isArray(upper)
+        ? [upper[0], Math.min(upper[1] as number, pos.ts)]
+        : Math.min(upper as number, pos.ts)
+    if (tsOf(lower) > tsOf(upper)) return { rows: [], end: true }
+    // rows at pos.ts that may already have been read: the count this reader saw, or more when it is not known
+    let skip = pos?.ties ?? 0
+    for (;;) {
+      const want = n + skip
+      const raw = await this.db.events.where(index).between(lower, upper, true, true).reverse().limit(want).toArray()
+      let from = 0
+      if (pos) while (from < raw.length && raw[from]!.ts === pos.ts && raw[from]!.key >= pos.key) from++
+      if (from < raw.length || raw.length < want) return { rows: raw.slice(from), end: raw.length < want }
+      // every row read was one already read (a long run of events in one millisecond): read further
+      skip = skip * 2 + n
+    }
   }
 
   /**

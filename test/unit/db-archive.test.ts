@@ -190,6 +190,49 @@ describe('archive queries', () => {
     expect(await allPages(a, { users: ['u'] }, 4)).toEqual(keys)
   })
 
+  it('pages through a long run of one millisecond, over several sites, filtered or not, like a full sort would', async () => {
+    const a = fresh()
+    const run = (site: string, n: number, ts: number, from: number) =>
+      Array.from({ length: n }, (_, i) =>
+        fakeDoc({
+          site,
+          ts,
+          id: `${from + i}`,
+          action: i % 3 ? 'User created' : 'Login failed',
+          user: `u${i % 4}`,
+          message: i % 2 ? 'odd needle' : 'even',
+        }),
+      )
+    // 700 events in one millisecond on site A (more than any read batch), around smaller runs and single events
+    await a.storeFor(SITE_A).commit('a', [...run('https://a.example', 700, 9000, 0), ...fakeDocs(40, 9000)], {})
+    await a
+      .storeFor(SITE_B)
+      .commit('b', [...run('https://b.example', 130, 9000, 1000), ...run('https://b.example', 90, 8999, 2000)], {})
+    const everything = (await a.recentEvents({}, { limit: 10_000 })).events
+    expect(everything).toHaveLength(700 + 40 + 130 + 90)
+    const sorted = [...everything].sort((x, y) => y.ts - x.ts || (x.key < y.key ? 1 : x.key > y.key ? -1 : 0))
+    expect(everything.map((e) => e.key)).toEqual(sorted.map((e) => e.key))
+    const expected = (keep: (e: StoredEvent) => boolean) => sorted.filter(keep).map((e) => e.key)
+    const cases: [EventFilter, (e: StoredEvent) => boolean][] = [
+      [{}, () => true],
+      [{ users: ['u1'] }, (e) => e.user === 'u1'],
+      [{ text: 'needle' }, (e) => e.doc.message === 'odd needle'],
+      [
+        { actions: ['Login failed'], text: 'needle' },
+        (e) => e.action === 'Login failed' && e.doc.message === 'odd needle',
+      ],
+      [{ siteIds: [SITE_A.id] }, (e) => e.siteId === SITE_A.id],
+    ]
+    for (const [filter, keep] of cases) {
+      const want = expected(keep)
+      expect(want.length).toBeGreaterThan(0)
+      for (const pageSize of [23, 333]) expect(await allPages(a, filter, pageSize), JSON.stringify(filter)).toEqual(want)
+      const iterated: string[] = []
+      for await (const page of a.iterate(filter, 250)) iterated.push(...page.map((e) => e.key))
+      expect(iterated).toEqual(want)
+    }
+  })
+
   it('returns the stored event with its ECS document and flattened fields', async () => {
     const { a, all } = await seeded()
     const doc = all[3]!.doc
