@@ -76,6 +76,7 @@ type CounterDim =
   | 'siteday'
   | 'flag'
   | 'meta'
+  | 'recent'
 
 /**
  * One row per dimension holding every value's count. A commit then rewrites a dozen small rows instead of
@@ -240,8 +241,19 @@ function toStored(row: EventRow): StoredEvent {
 // ---------------------------------------------------------------------------------------------------------
 // Counters
 
+/**
+ * The 'recent' counter row keeps, per dashboard flag, the newest RECENT_KEEP flagged events as
+ * `<flag>\n<packed key>` → ts, so the dashboard lists them without reading through the archive.
+ */
+const RECENT_KEEP = 50
+
 class CounterDeltas {
   readonly map = new Map<CounterDim, Map<string, number>>()
+  /** 'recent' entries added (→ ts) or removed (→ undefined). */
+  readonly recent = new Map<string, number | undefined>()
+  private noteRecent(flag: string, row: EventRow, sign: 1 | -1): void {
+    this.recent.set(`${flag}\n${row.key}`, sign > 0 ? row.ts : undefined)
+  }
   add(dim: CounterDim, value: string, delta: number): void {
     let m = this.map.get(dim)
     if (!m) {
@@ -269,8 +281,34 @@ class CounterDeltas {
     const day = String(Math.floor(row.ts / DAY))
     this.add('day', day, sign)
     this.add('siteday', `${row.site}\n${day}`, sign)
-    if (isFailedLogin(row)) this.add('flag', FLAG_FAILED_LOGIN, sign)
-    if (isPermissionChange(row)) this.add('flag', FLAG_PERMISSION_CHANGE, sign)
+    if (isFailedLogin(row)) {
+      this.add('flag', FLAG_FAILED_LOGIN, sign)
+      this.noteRecent(FLAG_FAILED_LOGIN, row, sign)
+    }
+    if (isPermissionChange(row)) {
+      this.add('flag', FLAG_PERMISSION_CHANGE, sign)
+      this.noteRecent(FLAG_PERMISSION_CHANGE, row, sign)
+    }
+  }
+}
+
+/** Applies 'recent' changes to the row's entries and keeps the newest RECENT_KEEP per flag. */
+function applyRecent(counts: Record<string, number>, changes: ReadonlyMap<string, number | undefined>): void {
+  for (const [entry, ts] of changes) {
+    if (ts === undefined) delete counts[entry]
+    else counts[entry] = ts
+  }
+  const byFlag = new Map<string, [string, number][]>()
+  for (const [entry, ts] of Object.entries(counts)) {
+    const flag = entry.slice(0, entry.indexOf('\n'))
+    let list = byFlag.get(flag)
+    if (!list) byFlag.set(flag, (list = []))
+    list.push([entry, ts])
+  }
+  for (const list of byFlag.values()) {
+    if (list.length <= RECENT_KEEP) continue
+    list.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0))
+    for (const [entry] of list.slice(RECENT_KEEP)) delete counts[entry]
   }
 }
 
@@ -476,9 +514,14 @@ export class Archive implements ArchiveQueries {
 
   private async applyDeltas(deltas: CounterDeltas): Promise<void> {
     const dims = [...deltas.map.keys()]
+    if (deltas.recent.size) dims.push('recent')
     const current = await this.db.counters.bulkGet(dims)
     const rows = dims.map((dim, i): CounterRow => {
       const counts = current[i]?.counts ?? {}
+      if (dim === 'recent') {
+        applyRecent(counts, deltas.recent)
+        return { dim, counts }
+      }
       for (const [value, delta] of deltas.map.get(dim)!) {
         const n = (counts[value] ?? 0) + delta
         if (n > 0) counts[value] = n
@@ -943,12 +986,34 @@ export class Archive implements ArchiveQueries {
 
   /** Newest failed logins through the category index (not a scan of everything). */
   private async recentFailedLogins(limit: number): Promise<StoredEvent[]> {
+    const listed = await this.recentFlagged(FLAG_FAILED_LOGIN, limit)
+    if (listed) return listed
     const { rows } = await this.readPage({ categories: ['authentication'] }, limit, undefined, 20_000, isFailedLogin)
     return rows.map(toStored)
   }
 
+  /**
+   * The newest flagged events from the 'recent' counter row, or undefined when it cannot tell them all (an
+   * archive written before the row existed, or retention removed listed ones): the caller then reads them.
+   */
+  private async recentFlagged(flag: string, limit: number): Promise<StoredEvent[] | undefined> {
+    const prefix = `${flag}\n`
+    const listed = Object.entries(await this.dimCounts('recent'))
+      .filter(([entry]) => entry.startsWith(prefix))
+      .map(([entry, ts]) => ({ key: entry.slice(prefix.length), ts }))
+      .sort(compareNewestFirst)
+      .slice(0, limit)
+    const want = Math.min(limit, await this.counter('flag', flag))
+    if (listed.length < want) return undefined
+    const rows = await this.db.events.bulkGet(listed.map((e) => e.key))
+    const found = rows.filter((r): r is EventRow => r !== undefined)
+    return found.length === listed.length ? found.map(toStored) : undefined
+  }
+
   /** Newest permission changes: actions that name permissions (from the action counters) and IAM changes. */
   private async recentPermissionChanges(limit: number): Promise<StoredEvent[]> {
+    const listed = await this.recentFlagged(FLAG_PERMISSION_CHANGE, limit)
+    if (listed) return listed
     const actions = (await this.dimValues('action', 100_000))
       .map((a) => a.value)
       .filter((a) => isPermissionChange({ action: a } as EventRow))

@@ -226,7 +226,8 @@ describe('archive queries', () => {
     for (const [filter, keep] of cases) {
       const want = expected(keep)
       expect(want.length).toBeGreaterThan(0)
-      for (const pageSize of [23, 333]) expect(await allPages(a, filter, pageSize), JSON.stringify(filter)).toEqual(want)
+      for (const pageSize of [23, 333])
+        expect(await allPages(a, filter, pageSize), JSON.stringify(filter)).toEqual(want)
       const iterated: string[] = []
       for await (const page of a.iterate(filter, 250)) iterated.push(...page.map((e) => e.key))
       expect(iterated).toEqual(want)
@@ -293,6 +294,47 @@ describe('archive queries', () => {
     expect(site.topUsers.reduce((s, u) => s + u.count, 0)).toBe(80)
     const sample = await a.aggregate({ siteIds: ['site-a'] }, { scanLimit: 20 })
     expect(sample).toMatchObject({ total: 20, sampled: true })
+  })
+
+  it("lists the dashboard's newest failed logins and permission changes from a maintained list, as a read would", async () => {
+    const a = fresh()
+    const name = `test-archive-${process.pid}-${n - 1}`
+    const end = Date.UTC(2025, 0, 10)
+    const docs = Array.from({ length: 400 }, (_, i) =>
+      fakeDoc({
+        ts: end - i * 60_000,
+        action: i % 7 === 0 ? 'Login failed' : i % 11 === 0 ? 'Permission granted' : 'Page viewed',
+        categories: i % 7 === 0 ? ['authentication'] : i % 11 === 0 ? ['iam'] : ['web'],
+        types: i % 11 === 0 ? ['change'] : ['info'],
+        outcome: i % 7 === 0 ? 'failure' : 'success',
+        user: `u${i % 5}`,
+      }),
+    )
+    // committed oldest first, in pages, as a backfill would
+    for (let i = docs.length; i > 0; i -= 60)
+      await a.storeFor(SITE_A).commit('s', docs.slice(Math.max(0, i - 60), i), {})
+    const newest = (action: string, n: number, kept = docs) =>
+      kept
+        .filter((d) => d.event.action === action)
+        .slice(0, n)
+        .map(documentKey)
+    const whole = await a.aggregate({})
+    expect(whole.failedLogins.recent.map((e) => e.key)).toEqual(newest('Login failed', 10))
+    expect(whole.permissionChanges.recent.map((e) => e.key)).toEqual(newest('Permission granted', 10))
+    // the list is bounded: the counter row holds at most 50 entries per flag
+    const db = new Dexie(name)
+    await db.open()
+    const recent = (await db.table('counters').get('recent')) as { counts: Record<string, number> }
+    db.close()
+    expect(Object.keys(recent.counts).filter((k) => k.startsWith('failed-login\n'))).toHaveLength(50)
+    // retention that removes listed events: what is left is still right (read from the archive if need be)
+    await a.enforceRetention({ retentionDays: 0, maxEvents: 30 }, end + 1, 50)
+    const after = await a.aggregate({})
+    const kept = docs.slice(0, 30)
+    expect(after.failedLogins.recent.map((e) => e.key)).toEqual(newest('Login failed', 10, kept))
+    expect(after.failedLogins.count).toBe(5)
+    expect(after.permissionChanges.recent.map((e) => e.key)).toEqual(newest('Permission granted', 10, kept))
+    expect(after.permissionChanges.recent).toHaveLength(2)
   })
 
   it('iterates all matching events in bounded pages', async () => {
