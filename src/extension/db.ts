@@ -301,9 +301,9 @@ function applyRecent(counts: Record<string, number>, changes: ReadonlyMap<string
   const byFlag = new Map<string, [string, number][]>()
   for (const [entry, ts] of Object.entries(counts)) {
     const flag = entry.slice(0, entry.indexOf('\n'))
-    let list = byFlag.get(flag)
-    if (!list) byFlag.set(flag, (list = []))
-    list.push([entry, ts])
+    const list = byFlag.get(flag)
+    if (list) list.push([entry, ts])
+    else byFlag.set(flag, [[entry, ts]])
   }
   for (const list of byFlag.values()) {
     if (list.length <= RECENT_KEEP) continue
