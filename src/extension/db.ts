@@ -922,8 +922,8 @@ export class Archive implements ArchiveQueries {
         .map(([day, count]) => ({ start: Number(day) * DAY, count }))
         .sort((a, b) => a.start - b.start)
       const [failedRecent, permRecent] = await Promise.all([
-        this.recentFailedLogins(10),
-        this.recentPermissionChanges(10),
+        this.recentFailedLogins(10, failed),
+        this.recentPermissionChanges(10, perms),
       ])
       return {
         bucket: 'day',
@@ -985,8 +985,8 @@ export class Archive implements ArchiveQueries {
   }
 
   /** Newest failed logins through the category index (not a scan of everything). */
-  private async recentFailedLogins(limit: number): Promise<StoredEvent[]> {
-    const listed = await this.recentFlagged(FLAG_FAILED_LOGIN, limit)
+  private async recentFailedLogins(limit: number, flagged: number): Promise<StoredEvent[]> {
+    const listed = await this.recentFlagged(FLAG_FAILED_LOGIN, limit, flagged)
     if (listed) return listed
     const { rows } = await this.readPage({ categories: ['authentication'] }, limit, undefined, 20_000, isFailedLogin)
     return rows.map(toStored)
@@ -996,14 +996,14 @@ export class Archive implements ArchiveQueries {
    * The newest flagged events from the 'recent' counter row, or undefined when it cannot tell them all (an
    * archive written before the row existed, or retention removed listed ones): the caller then reads them.
    */
-  private async recentFlagged(flag: string, limit: number): Promise<StoredEvent[] | undefined> {
+  private async recentFlagged(flag: string, limit: number, flagged: number): Promise<StoredEvent[] | undefined> {
     const prefix = `${flag}\n`
     const listed = Object.entries(await this.dimCounts('recent'))
       .filter(([entry]) => entry.startsWith(prefix))
       .map(([entry, ts]) => ({ key: entry.slice(prefix.length), ts }))
       .sort(compareNewestFirst)
       .slice(0, limit)
-    const want = Math.min(limit, await this.counter('flag', flag))
+    const want = Math.min(limit, flagged)
     if (listed.length < want) return undefined
     const rows = await this.db.events.bulkGet(listed.map((e) => e.key))
     const found = rows.filter((r): r is EventRow => r !== undefined)
@@ -1011,8 +1011,8 @@ export class Archive implements ArchiveQueries {
   }
 
   /** Newest permission changes: actions that name permissions (from the action counters) and IAM changes. */
-  private async recentPermissionChanges(limit: number): Promise<StoredEvent[]> {
-    const listed = await this.recentFlagged(FLAG_PERMISSION_CHANGE, limit)
+  private async recentPermissionChanges(limit: number, flagged: number): Promise<StoredEvent[]> {
+    const listed = await this.recentFlagged(FLAG_PERMISSION_CHANGE, limit, flagged)
     if (listed) return listed
     const actions = (await this.dimValues('action', 100_000))
       .map((a) => a.value)
