@@ -4,6 +4,8 @@
 // Schema (see docs/extension.md for the reasons):
 //   events   key (documentKey) + flattened fields, each filter dimension indexed together with the time
 //            ([site+ts], [action+ts] ...) so every single-dimension filter is answered newest-first with a limit.
+//            An event the normalizer can rebuild is kept compact: its original record text and the normalizer's
+//            recipe instead of the ECS document, which is rebuilt when read (see toRow).
 //   streams  per-stream sync state (the core Store's checkpoints), committed in the same transaction as events.
 //   counters maintained counts (total, per site/product/category/action/user/IP/day, badge), updated in the same
 //            transaction as inserts and retention deletes, so the popup never counts rows.
@@ -11,6 +13,7 @@
 
 import { Dexie, type DexieOptions, type Table } from 'dexie'
 import { documentKey } from '../core/ecs/identity'
+import { compactDocument, rebuildDocument } from '../core/ecs/normalize'
 import type { Deployment, EcsDocument, Product } from '../core/model'
 import type { CollectorStatus, OutboxBacklog, OutboxEntry, OutboxStore } from '../core/sinks/outbox'
 import { collectorAccepts } from '../core/sinks/outbox'
@@ -39,7 +42,12 @@ const DEFAULT_SCAN_LIMIT = 20_000
 export const TOP_IPS_SAMPLE = 5_000
 const HOUR = 3_600_000
 
-/** A stored event row: the ECS document plus the fields the indexes are built on. */
+/**
+ * A stored event row: the fields the indexes and counters are built on, and the event itself either compact
+ * (`raw` + `recipe`: the original record text and how the normalizer was called; the document is rebuilt when
+ * read) or whole (`doc`: documents the normalizer cannot rebuild exactly, such as pipeline_error documents, and
+ * every row stored before compact rows existed).
+ */
 interface EventRow {
   key: string
   ts: number
@@ -53,7 +61,11 @@ interface EventRow {
   user?: string
   ip?: string
   outcome?: string
-  doc: EcsDocument
+  /** Sorted event.type values joined by ','; absent in rows stored whole before this field existed. */
+  type?: string
+  raw?: string
+  recipe?: string
+  doc?: EcsDocument
 }
 
 interface StreamRow {
@@ -184,7 +196,12 @@ export function unpackKey(key: string): string {
   return (v >> 7n).toString(16).padStart(32, '0')
 }
 
-/** The row the archive stores for a document (exported for the benchmark's same-objects baseline). */
+/**
+ * The row the archive stores for a document. Compact when the normalizer can rebuild the document from its
+ * original text: storing a value costs IndexedDB more the bigger it is (Chromium also reads it back once to
+ * take the index keys from it), and the ECS document, which holds that text in event.original, is about
+ * 2.5 times the size of the record.
+ */
 export function toRow(doc: EcsDocument, site: SiteRef): EventRow {
   const parsed = Date.parse(String(doc['@timestamp'] ?? ''))
   const categories = stringList(doc.event.category).sort()
@@ -195,9 +212,15 @@ export function toRow(doc: EcsDocument, site: SiteRef): EventRow {
     product: site.product ?? '',
     deployment: site.deployment ?? '',
     action: str(doc.event.action) ?? '',
-    doc,
   }
+  const compact = compactDocument(doc)
+  if (compact) {
+    row.raw = compact.original
+    row.recipe = compact.recipe
+  } else row.doc = doc
   if (categories.length) row.cat = categories.join(',')
+  const types = stringList(doc.event.type)
+  if (types.length) row.type = types.sort().join(',')
   const user = eventUser(doc)
   if (user) row.user = user
   const ip = str(field(doc, ['source', 'ip'])) ?? str(field(doc, ['source', 'address']))
@@ -207,8 +230,19 @@ export function toRow(doc: EcsDocument, site: SiteRef): EventRow {
   return row
 }
 
+/** The event's ECS document: stored whole, or rebuilt from its original text by the normalizer. */
+function docOf(row: EventRow): EcsDocument {
+  if (row.doc) return row.doc
+  return rebuildDocument(row.raw ?? '', row.recipe ?? '')
+}
+
 function rowCategories(row: EventRow): string[] {
   return row.cat ? row.cat.split(',') : []
+}
+
+function rowTypes(row: EventRow): string[] {
+  if (row.type !== undefined) return row.type.split(',')
+  return row.doc ? stringList(row.doc.event.type) : []
 }
 
 function isFailedLogin(row: EventRow): boolean {
@@ -218,7 +252,7 @@ function isFailedLogin(row: EventRow): boolean {
 function isPermissionChange(row: EventRow): boolean {
   if (row.action && /permission|grant|revok|role|admin/i.test(row.action)) return true
   if (!rowCategories(row).includes('iam')) return false
-  const types = stringList(row.doc.event.type)
+  const types = rowTypes(row)
   return types.includes('change') || types.includes('admin') || types.includes('group')
 }
 
@@ -234,7 +268,7 @@ function toStored(row: EventRow): StoredEvent {
     user: row.user ?? '',
     ip: row.ip ?? '',
     outcome: row.outcome ?? '',
-    doc: row.doc,
+    doc: docOf(row),
   }
 }
 
@@ -261,6 +295,28 @@ class CounterDeltas {
       this.map.set(dim, m)
     }
     m.set(value, (m.get(value) ?? 0) + delta)
+  }
+  /** The counter rows these deltas touch. */
+  dims(): CounterDim[] {
+    const dims = [...this.map.keys()]
+    if (this.recent.size) dims.push('recent')
+    return dims
+  }
+  /** The counter rows after these deltas, given the rows as read (absent = none yet). */
+  apply(read: ReadonlyMap<CounterDim, CounterRow | undefined>): CounterRow[] {
+    return this.dims().map((dim): CounterRow => {
+      const counts = read.get(dim)?.counts ?? {}
+      if (dim === 'recent') {
+        applyRecent(counts, this.recent)
+        return { dim, counts }
+      }
+      for (const [value, delta] of this.map.get(dim)!) {
+        const n = (counts[value] ?? 0) + delta
+        if (n > 0) counts[value] = n
+        else delete counts[value]
+      }
+      return { dim, counts }
+    })
   }
   addRow(row: EventRow, sign: 1 | -1): void {
     this.add('total', '', sign)
@@ -343,9 +399,11 @@ function hasConditions(filter: EventFilter): boolean {
   )
 }
 
+/** The text a search looks in: the indexed fields and the original record (a compact row is not rebuilt). */
 function searchable(row: EventRow): string {
-  const message = field(row.doc, ['message'])
-  return `${row.action}\n${row.user ?? ''}\n${row.ip ?? ''}\n${typeof message === 'string' ? message : ''}\n${row.doc.event.original ?? ''}`.toLowerCase()
+  const message = row.doc ? field(row.doc, ['message']) : undefined
+  const original = row.raw ?? row.doc?.event.original ?? ''
+  return `${row.action}\n${row.user ?? ''}\n${row.ip ?? ''}\n${typeof message === 'string' ? message : ''}\n${original}`.toLowerCase()
 }
 
 function matcher(filter: EventFilter, skip: Set<Dimension | 'time'>): (row: EventRow) => boolean {
@@ -438,7 +496,7 @@ export class Archive implements ArchiveQueries {
     const rows = await this.db.events.bulkGet(keys.map(packKey))
     const out = new Map<string, EcsDocument>()
     rows.forEach((row, i) => {
-      if (row) out.set(keys[i]!, row.doc)
+      if (row) out.set(keys[i]!, docOf(row))
     })
     return out
   }
@@ -468,24 +526,34 @@ export class Archive implements ArchiveQueries {
       commit: async (streamId, docs, state) => {
         const added = await this.commitRows(
           docs.map((d) => toRow(d, site)),
+          docs,
           { id: streamId, site: site.id, state },
           collectors(),
           now(),
         )
-        return added.map((r) => r.doc)
+        return added.map((i) => docs[i]!)
       },
     }
   }
 
-  /** Adds rows that are not stored yet (by key); returns those newly added, in input order. */
-  async commitRows(
+  /** Adds rows (of `docs`) that are not stored yet (by key); returns the positions of those added, in order. */
+  private async commitRows(
     rows: EventRow[],
+    docs: readonly EcsDocument[],
     stream?: StreamRow,
     collectors: readonly CollectorConfig[] = [],
     now = Date.now(),
-  ): Promise<EventRow[]> {
+  ): Promise<number[]> {
     const { events, counters, streams, outbox } = this.db
     return this.db.transaction('rw', [events, counters, streams, outbox], async () => {
+      // The counter rows are asked for first, so they are read while the events are written (requests run in
+      // order); deltas assume every row is new and are redone in the rare commit that repeats stored events.
+      let deltas = new CounterDeltas()
+      for (const row of rows) deltas.addRow(row, 1)
+      deltas.add('meta', UNSEEN, rows.length)
+      const dims = deltas.dims()
+      const current = rows.length ? counters.bulkGet(dims) : undefined
+      current?.catch(() => undefined) // awaited below; a failed commit must not leave it unhandled
       const failed = new Set<number>()
       if (rows.length) {
         try {
@@ -499,43 +567,42 @@ export class Archive implements ArchiveQueries {
           }
         }
       }
-      const added = failed.size ? rows.filter((_, i) => !failed.has(i)) : rows
+      const added: number[] = []
+      for (let i = 0; i < rows.length; i++) if (!failed.has(i)) added.push(i)
+      const writes: Promise<unknown>[] = []
       if (added.length) {
-        const deltas = new CounterDeltas()
-        for (const row of added) deltas.addRow(row, 1)
-        deltas.add('meta', UNSEEN, added.length)
-        await this.applyDeltas(deltas)
-        if (collectors.length) await this.enqueueRows(added, collectors, now)
+        if (failed.size) {
+          deltas = new CounterDeltas()
+          for (const i of added) deltas.addRow(rows[i]!, 1)
+          deltas.add('meta', UNSEEN, added.length)
+        }
+        const read = await current!
+        writes.push(counters.bulkPut(deltas.apply(new Map(dims.map((dim, i) => [dim, read[i]])))))
+        if (collectors.length) writes.push(this.enqueue(added, rows, docs, collectors, now))
       }
-      if (stream) await streams.put(stream)
+      if (stream) writes.push(streams.put(stream))
+      await Promise.all(writes)
       return added
     })
   }
 
   private async applyDeltas(deltas: CounterDeltas): Promise<void> {
-    const dims = [...deltas.map.keys()]
-    if (deltas.recent.size) dims.push('recent')
-    const current = await this.db.counters.bulkGet(dims)
-    const rows = dims.map((dim, i): CounterRow => {
-      const counts = current[i]?.counts ?? {}
-      if (dim === 'recent') {
-        applyRecent(counts, deltas.recent)
-        return { dim, counts }
-      }
-      for (const [value, delta] of deltas.map.get(dim)!) {
-        const n = (counts[value] ?? 0) + delta
-        if (n > 0) counts[value] = n
-        else delete counts[value]
-      }
-      return { dim, counts }
-    })
-    await this.db.counters.bulkPut(rows)
+    const dims = deltas.dims()
+    const read = await this.db.counters.bulkGet(dims)
+    await this.db.counters.bulkPut(deltas.apply(new Map(dims.map((dim, i) => [dim, read[i]]))))
   }
 
-  private async enqueueRows(rows: EventRow[], collectors: readonly CollectorConfig[], now: number): Promise<void> {
+  /** Queues the added events (positions in rows/docs) for every enabled collector whose filter accepts them. */
+  private async enqueue(
+    added: number[],
+    rows: readonly EventRow[],
+    docs: readonly EcsDocument[],
+    collectors: readonly CollectorConfig[],
+    now: number,
+  ): Promise<void> {
     for (const c of collectors) {
       if (c.enabled === false) continue
-      const keys = rows.filter((r) => collectorAccepts(c, r.doc)).map((r) => unpackKey(r.key))
+      const keys = added.filter((i) => collectorAccepts(c, docs[i]!)).map((i) => unpackKey(rows[i]!.key))
       if (keys.length) await this.outbox.enqueue(c.id, keys, now)
     }
   }

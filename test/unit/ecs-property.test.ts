@@ -1,10 +1,16 @@
 // Property tests (fast-check): whatever arrives, the normalizer never throws, gives exactly one document
-// per input record, and every document is valid ECS 9.4.
+// per input record, every document is valid ECS 9.4, and one the archive may keep compact rebuilds exactly.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { normalizePage, normalizeRecord, normalizeText } from '../../src/core/ecs/normalize'
+import {
+  compactDocument,
+  normalizePage,
+  normalizeRecord,
+  normalizeText,
+  rebuildDocument,
+} from '../../src/core/ecs/normalize'
 import type { EcsDocument } from '../../src/core/model'
 import { validateEcsDocument } from '../ecs-validator'
 
@@ -51,6 +57,9 @@ function checkDocument(doc: EcsDocument): void {
   // the document survives serialization unchanged (no undefined, no cycles, no non-JSON values)
   const text = JSON.stringify(doc)
   expect(JSON.stringify(JSON.parse(text))).toBe(text)
+  // a document the archive may keep compact rebuilds to the same text
+  const compact = compactDocument(doc)
+  if (compact) expect(JSON.stringify(rebuildDocument(compact.original, compact.recipe))).toBe(text)
 }
 
 /** Every path (as key lists) of a JSON value, objects and arrays included. */

@@ -421,7 +421,64 @@ function normalizeOne(
   }
   doc.atlassian = meta
   doc.tags = tagsFor(product, fromFile, keepOriginal)
+  // Rebuildable from event.original: a mapped event with its own time (no clock involved) and its text kept.
+  if (!failed && keepOriginal && d.timestamp !== undefined) REBUILDABLE.set(doc, recipeOf(ctx, hints))
   return doc
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Compact storage: a document is a pure function of its record, the context and the page hints, so an
+// archive may keep event.original plus that "recipe" and rebuild the document when it is read.
+
+/** Documents made here that rebuildDocument(original, recipe) gives back exactly → their recipe. */
+const REBUILDABLE = new WeakMap<EcsDocument, string>()
+const RECIPE_SEP = '\n'
+
+function recipeOf(ctx: NormalizeContext, hints: Hints | undefined): string {
+  const { product, deployment, site } = ctx
+  return [product ?? '', deployment ?? '', site ?? '', hints?.shape ?? '', hints?.dcProduct ?? ''].join(RECIPE_SEP)
+}
+
+/** What rebuilds a document: its original text and how the normalizer was called. */
+export interface CompactDocument {
+  original: string
+  recipe: string
+}
+
+/**
+ * The compact form of a document this normalizer made, when it can be rebuilt exactly from that form:
+ * a mapped event (not a pipeline_error) that keeps its original and carries its own time, as it left the
+ * normalizer (a document changed afterwards must be stored whole). Undefined otherwise.
+ */
+export function compactDocument(doc: EcsDocument): CompactDocument | undefined {
+  const recipe = REBUILDABLE.get(doc)
+  const original = doc.event.original
+  return recipe !== undefined && typeof original === 'string' ? { original, recipe } : undefined
+}
+
+/** The document a compact form stands for (the same normalizer gives the same document, field for field). */
+export function rebuildDocument(original: string, recipe: string): EcsDocument {
+  const [product, deployment, site, shape, dcProduct] = recipe.split(RECIPE_SEP)
+  const ctx: NormalizeOptions = { site: site ?? '' }
+  if (product) ctx.product = product as Product
+  if (deployment) ctx.deployment = deployment as Deployment
+  const hints: Hints | undefined = shape ? { shape: shape as RecordShape } : undefined
+  if (hints && dcProduct) hints.dcProduct = dcProduct as DcProduct
+  let record: unknown
+  try {
+    record = JSON.parse(original)
+  } catch (e) {
+    // only a damaged archive row gets here: say so, keep the text
+    const reason = e instanceof Error ? e.message : String(e)
+    return failureDocument(
+      `stored original is not JSON: ${reason}`,
+      original,
+      textFingerprint(site ?? '', original),
+      ctx,
+      false,
+    )
+  }
+  return normalizeOne(record, ctx, original, hints)
 }
 
 /** One raw record → exactly one ECS document. */
