@@ -256,7 +256,9 @@ function isPermissionChange(row: EventRow): boolean {
   return types.includes('change') || types.includes('admin') || types.includes('group')
 }
 
+/** A stored event for the pages; a compact row's document is rebuilt when first asked for (a list shows none). */
 function toStored(row: EventRow): StoredEvent {
+  let doc = row.doc
   return {
     key: unpackKey(row.key),
     ts: row.ts,
@@ -268,7 +270,10 @@ function toStored(row: EventRow): StoredEvent {
     user: row.user ?? '',
     ip: row.ip ?? '',
     outcome: row.outcome ?? '',
-    doc: docOf(row),
+    get doc() {
+      doc ??= docOf(row)
+      return doc
+    },
   }
 }
 
