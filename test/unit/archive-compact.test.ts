@@ -2,10 +2,9 @@
 // normalizer's recipe, and rebuilt when read. These tests hold that to "the same document, byte for byte":
 // for every fixture record through every entry point of the normalizer, and for an archive of compact rows
 // against an archive of the same documents stored whole (every query, the dashboard, retention).
-import 'fake-indexeddb/auto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   compactDocument,
   type NormalizeOptions,
@@ -15,8 +14,9 @@ import {
   rebuildDocument,
 } from '../../src/core/ecs/normalize'
 import type { Deployment, EcsDocument, Product } from '../../src/core/model'
-import { type Archive, openArchive, type SiteRef } from '../../src/extension/db'
+import type { Archive, SiteRef } from '../../src/extension/db'
 import type { EventFilter } from '../../src/extension/messages'
+import { freshArchives } from './setup-extension'
 
 const golden = join(import.meta.dirname, '..', 'golden')
 const read = (...p: string[]) => readFileSync(join(golden, ...p), 'utf8')
@@ -130,16 +130,7 @@ describe('compact documents (normalizer)', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-let n = 0
-const opened: Archive[] = []
-function fresh(): Archive {
-  const a = openArchive(`test-compact-${process.pid}-${n++}`)
-  opened.push(a)
-  return a
-}
-afterEach(async () => {
-  for (const a of opened.splice(0)) await a.destroy()
-})
+const fresh = freshArchives('test-compact')
 
 /** The fixture sources as sites, each with its normalized documents (as a sync makes them). */
 function siteDocs(): { site: SiteRef; docs: EcsDocument[] }[] {

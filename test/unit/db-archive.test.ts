@@ -1,22 +1,13 @@
 import 'fake-indexeddb/auto'
 import { Dexie } from 'dexie'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { documentKey } from '../../src/core/ecs/identity'
 import type { EcsDocument } from '../../src/core/model'
 import { type Archive, openArchive } from '../../src/extension/db'
 import type { EventFilter, StoredEvent } from '../../src/extension/messages'
-import { fakeDoc, fakeDocs } from './setup-extension'
+import { fakeDoc, fakeDocs, freshArchives } from './setup-extension'
 
-let n = 0
-const opened: Archive[] = []
-function fresh(): Archive {
-  const a = openArchive(`test-archive-${process.pid}-${n++}`)
-  opened.push(a)
-  return a
-}
-afterEach(async () => {
-  for (const a of opened.splice(0)) await a.destroy()
-})
+const fresh = freshArchives('test-archive')
 
 const SITE_A = { id: 'site-a', product: 'confluence' as const, deployment: 'cloud' as const }
 const SITE_B = { id: 'site-b', product: 'jira' as const, deployment: 'dc' as const }
@@ -298,7 +289,6 @@ describe('archive queries', () => {
 
   it("lists the dashboard's newest failed logins and permission changes from a maintained list, as a read would", async () => {
     const a = fresh()
-    const name = `test-archive-${process.pid}-${n - 1}`
     const end = Date.UTC(2025, 0, 10)
     const docs = Array.from({ length: 400 }, (_, i) =>
       fakeDoc({
@@ -322,10 +312,7 @@ describe('archive queries', () => {
     expect(whole.failedLogins.recent.map((e) => e.key)).toEqual(newest('Login failed', 10))
     expect(whole.permissionChanges.recent.map((e) => e.key)).toEqual(newest('Permission granted', 10))
     // the list is bounded: the counter row holds at most 50 entries per flag
-    const db = new Dexie(name)
-    await db.open()
-    const recent = (await db.table('counters').get('recent')) as { counts: Record<string, number> }
-    db.close()
+    const recent = (await a.db.counters.get('recent'))!
     expect(Object.keys(recent.counts).filter((k) => k.startsWith('failed-login\n'))).toHaveLength(50)
     // retention that removes listed events: what is left is still right (read from the archive if need be)
     await a.enforceRetention({ retentionDays: 0, maxEvents: 30 }, end + 1, 50)
@@ -410,11 +397,14 @@ describe('schema versions', () => {
     await v1.table('counters').put({ dim: 'total', counts: { '': 1 } })
     v1.close()
     const a = openArchive(name)
-    opened.push(a)
-    expect(await a.totalEvents()).toBe(1)
-    expect((await a.recentEvents({ actions: ['old'] }, { limit: 5 })).events[0]?.doc).toEqual(doc)
-    expect(a.db.verno).toBe(2)
-    expect(await a.db.outbox.count()).toBe(0)
+    try {
+      expect(await a.totalEvents()).toBe(1)
+      expect((await a.recentEvents({ actions: ['old'] }, { limit: 5 })).events[0]?.doc).toEqual(doc)
+      expect(a.db.verno).toBe(2)
+      expect(await a.db.outbox.count()).toBe(0)
+    } finally {
+      await a.destroy()
+    }
   })
 })
 

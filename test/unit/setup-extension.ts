@@ -3,8 +3,24 @@
 // webextension-polyfill also need, in the test file itself (vi.mock is hoisted per file):
 //   vi.mock('webextension-polyfill', async () => ({ default: (await import('@webext-core/fake-browser')).fakeBrowser }))
 import 'fake-indexeddb/auto'
+import { afterEach } from 'vitest'
 import { recordFingerprint } from '../../src/core/ecs/identity'
 import type { EcsDocument } from '../../src/core/model'
+import { type Archive, openArchive } from '../../src/extension/db'
+
+/** A maker of empty archives (each its own database) that are destroyed after every test of the file. */
+export function freshArchives(prefix: string): () => Archive {
+  let n = 0
+  const opened: Archive[] = []
+  afterEach(async () => {
+    for (const a of opened.splice(0)) await a.destroy()
+  })
+  return () => {
+    const a = openArchive(`${prefix}-${process.pid}-${n++}`)
+    opened.push(a)
+    return a
+  }
+}
 
 export interface FakeEventOptions {
   site?: string
