@@ -217,8 +217,11 @@ async function ingestCompare(n: number, chunk = 1000) {
   }
 }
 
-/** Experiment: the same rows into tables with different index lists (alternating), to see what an index costs. */
-async function ingestVariants(n: number, schemas: string[], chunk = 1000) {
+/**
+ * Experiment: the same rows into tables with different index lists (alternating), to see what an index costs;
+ * rows hold the whole document or, as the archive stores them, the original record and its recipe.
+ */
+async function ingestVariants(n: number, schemas: string[], chunk = 1000, form: 'whole' | 'compact' = 'compact') {
   seed = 7
   const name = `bench-variants-${Date.now()}`
   const dbs = schemas.map((schema, i) => {
@@ -257,13 +260,7 @@ async function ingestVariants(n: number, schemas: string[], chunk = 1000) {
         cc: code(`c${cat}`),
         ac: code(`a${action}`),
         uc: code(`u${user}`),
-        dims: [
-          ['s', site.id, Date.parse(String(doc['@timestamp']))],
-          ['a', action ?? '', Date.parse(String(doc['@timestamp']))],
-          ['u', user ?? '', Date.parse(String(doc['@timestamp']))],
-          ['i', ip ?? '', Date.parse(String(doc['@timestamp']))],
-        ],
-        raw: doc.event.original,
+        ...(form === 'whole' ? { doc } : { raw: doc.event.original, recipe: compactDocument(doc)?.recipe }),
       }
     })
     for (let k = 0; k < dbs.length; k++) {
