@@ -121,7 +121,7 @@ async function main() {
       const st = await streaming
       const sm = streamMem.stop()
       const size = statSync(file).size
-      const tail = Buffer.alloc(Math.min(2000, size))
+      const tail = Buffer.alloc(Math.min(65_536, size))
       const fd = openSync(file, 'r')
       readSync(fd, tail, 0, tail.length, size - tail.length)
       closeSync(fd)

@@ -389,30 +389,31 @@ async function queries(reps = 9, pageSize = 100) {
   }
 }
 
-let heapPeak = 0
+/** Runs `work` while sampling the page's JS heap every 200 ms; returns its result, time and the heap's peak. */
+async function withHeapPeak<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; jsHeapPeak: number }> {
+  const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory
+  let peak = mem?.usedJSHeapSize ?? 0
+  const timer = setInterval(() => {
+    peak = Math.max(peak, mem?.usedJSHeapSize ?? 0)
+  }, 200)
+  const start = performance.now()
+  try {
+    const result = await work()
+    return { result, ms: performance.now() - start, jsHeapPeak: Math.max(peak, mem?.usedJSHeapSize ?? 0) }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
 /** Exports the filter to a Blob as the popup does; samples the page's JS heap meanwhile. */
 async function exportAll(filter: EventFilter = {}, format: 'ecs' | 'raw' = 'ecs') {
   const archive = openArchive(FILL_DB)
-  const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory
-  heapPeak = mem?.usedJSHeapSize ?? 0
-  const timer = setInterval(() => {
-    heapPeak = Math.max(heapPeak, mem?.usedJSHeapSize ?? 0)
-  }, 200)
-  const start = performance.now()
-  const result = await exportNdjson(archive, filter, format, { pageSize: 1000 })
-  const ms = performance.now() - start
-  clearInterval(timer)
+  const { result, ms, jsHeapPeak } = await withHeapPeak(() => exportNdjson(archive, filter, format, { pageSize: 1000 }))
   // read back the last bytes: the Blob is complete and readable
-  const tail = await result.blob.slice(Math.max(0, result.blob.size - 2000)).text()
+  const tail = await result.blob.slice(Math.max(0, result.blob.size - 65_536)).text()
   const lastLine = tail.trimEnd().split('\n').at(-1) ?? ''
   archive.close()
-  return {
-    events: result.events,
-    bytes: result.bytes,
-    ms,
-    jsHeapPeak: heapPeak,
-    lastLineIsJson: lastLine.startsWith('{'),
-  }
+  return { events: result.events, bytes: result.bytes, ms, jsHeapPeak, lastLineIsJson: lastLine.startsWith('{') }
 }
 
 /**
@@ -420,15 +421,8 @@ async function exportAll(filter: EventFilter = {}, format: 'ecs' | 'raw' = 'ecs'
  * runner first points the worker's export route at FILL_DB and waits for the download itself.
  */
 async function exportStream(filter: EventFilter = {}, format: 'ecs' | 'raw' = 'ecs') {
-  const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory
-  heapPeak = mem?.usedJSHeapSize ?? 0
-  const timer = setInterval(() => {
-    heapPeak = Math.max(heapPeak, mem?.usedJSHeapSize ?? 0)
-  }, 200)
-  const start = performance.now()
-  const result = await streamExport({ id: crypto.randomUUID(), filter, format })
-  clearInterval(timer)
-  return { ...result, ms: performance.now() - start, jsHeapPeak: heapPeak, fillDb: FILL_DB }
+  const { result, ms, jsHeapPeak } = await withHeapPeak(() => streamExport({ id: crypto.randomUUID(), filter, format }))
+  return { ...result, ms, jsHeapPeak, fillDb: FILL_DB }
 }
 
 async function reset() {
