@@ -202,7 +202,7 @@ export function unpackKey(key: string): string {
  * take the index keys from it), and the ECS document, which holds that text in event.original, is
  * 2.6–2.8 times the size of the record (golden fixtures).
  */
-export function toRow(doc: EcsDocument, site: SiteRef): EventRow {
+function toRow(doc: EcsDocument, site: SiteRef): EventRow {
   const parsed = Date.parse(String(doc['@timestamp'] ?? ''))
   const categories = stringList(doc.event.category).sort()
   const row: EventRow = {
