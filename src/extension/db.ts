@@ -407,8 +407,23 @@ function hasConditions(filter: EventFilter): boolean {
 /** The text a search looks in: the indexed fields and the original record (a compact row is not rebuilt). */
 function searchable(row: EventRow): string {
   const message = row.doc ? field(row.doc, ['message']) : undefined
-  const original = row.raw ?? row.doc?.event.original ?? ''
+  const original = unescapeJson(row.raw ?? row.doc?.event.original ?? '')
   return `${row.action}\n${row.user ?? ''}\n${row.ip ?? ''}\n${typeof message === 'string' ? message : ''}\n${original}`.toLowerCase()
+}
+
+const JSON_ESCAPE = /\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))/g
+const ESCAPED: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+
+/**
+ * The original record's JSON text with its string escapes read, so that a search finds what the admin saw
+ * (`"Admins"`, `é`) in a summary Atlassian sent as `\"Admins\"` or `\u00e9`. Text without a backslash is
+ * returned as it is.
+ */
+export function unescapeJson(text: string): string {
+  if (!text.includes('\\')) return text
+  return text.replace(JSON_ESCAPE, (_m, hex: string | undefined, ch: string | undefined) =>
+    hex !== undefined ? String.fromCharCode(Number.parseInt(hex, 16)) : ESCAPED[ch!]!,
+  )
 }
 
 function matcher(filter: EventFilter, skip: Set<Dimension | 'time'>): (row: EventRow) => boolean {

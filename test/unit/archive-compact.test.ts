@@ -204,3 +204,32 @@ describe('archive of compact rows', () => {
     await same((a) => a.aggregate({}))
   })
 })
+
+describe('text search over the original record', () => {
+  it('finds what the admin saw, whatever JSON escapes Atlassian sent it with, in compact and whole rows', async () => {
+    // a Confluence Cloud record whose summary Atlassian escaped: quotes, an accent as \u00e9, a slash as \/
+    const text =
+      '{"author":{"type":"user","displayName":"Ren\\u00e9e \\"Ops\\" Lead","accountId":"acc-1"},' +
+      '"remoteAddress":"10.0.0.9","creationDate":1700000000000,"summary":"Added \\"Space Admins\\" to caf\\u00e9\\/docs",' +
+      '"category":"Permissions","sysAdmin":false,"superAdmin":false,"affectedObject":{"name":"caf\\u00e9","objectType":"Space"},' +
+      '"changedValues":[{"name":"Title","oldValue":"Old \\"Team\\" na\\u00efve","newValue":"x"}],"associatedObjects":[]}'
+    const site = { id: 'esc', product: 'confluence' as const, deployment: 'cloud' as const }
+    const docs = normalizeText(text, { product: 'confluence', deployment: 'cloud', site: 'https://esc.example' })
+    expect(docs[0]?.event.kind).toBe('event')
+    expect(compactDocument(docs[0]!)).toBeDefined()
+    const compact = fresh()
+    const whole = fresh()
+    await compact.storeFor(site).commit('s', docs, {})
+    await whole.storeFor(site).commit('s', [structuredClone(docs[0]!)], {})
+    expect((await compact.db.events.toArray())[0]?.raw).toBe(text)
+    for (const a of [compact, whole]) {
+      // the summary and the name are also the action and user fields; the changed value is only in the record
+      for (const q of ['"space admins"', 'café/docs', 'renée "ops"', 'CAFÉ', 'old "team" naïve']) {
+        expect((await a.recentEvents({ text: q }, { limit: 10 })).events, q).toHaveLength(1)
+      }
+      // the escapes themselves are not what the admin searches for
+      expect((await a.recentEvents({ text: 'caf\\u00e9' }, { limit: 10 })).events).toHaveLength(0)
+      expect((await a.recentEvents({ text: 'nothing like it' }, { limit: 10 })).events).toHaveLength(0)
+    }
+  })
+})
