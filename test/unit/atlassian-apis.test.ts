@@ -62,6 +62,16 @@ describe('audit API modules', () => {
       lastPage: true,
       nextCursor: undefined,
     })
+    // a page that gives only the link: its pageCursor is the cursor (the link, without from/to, is not followed)
+    expect(
+      api.parse({
+        entities: [{}],
+        pagingInfo: {
+          lastPage: false,
+          nextPageLink: 'http://host/rest/auditing/1.0/events?offset=0&limit=2&pageCursor=1637628276398,179',
+        },
+      }).nextCursor,
+    ).toBe('1637628276398,179')
     const bb = apiFor({ product: 'bitbucket', deployment: 'dc' })
     expect(bb.parse(fixture('bitbucket-dc-auditing-events.page.json')).nextCursor).toBe('1638036657333,41')
     expect(api.recordTime({ timestamp: { epochSecond: 1637624567, nano: 332000000 } })).toBe(1637624567332)
@@ -86,6 +96,15 @@ describe('audit API modules', () => {
     expect(page.nextCursor).toBe('eyJzb3J0T3JkZXIiOiJhc2MiLCJwcm9jZXNzZWRBdCI6MTc0MDY4MjIxNDAyMH0')
     expect(page.limit).toBe(3)
     expect(api.recordTime(page.records[0])).toBe(Date.parse('2025-02-27T18:41:57.640Z'))
+    // "pass meta.next as cursor (or follow links.next, which is a full URL)"
+    const linkOnly = {
+      data: [],
+      meta: { page_size: 200 },
+      links: { next: 'https://api.atlassian.com/admin/v1/orgs/o/events-stream?cursor=c%2B2&limit=200' },
+    }
+    expect(api.parse(linkOnly).nextCursor).toBe('c+2')
+    expect(api.parse({ data: [], meta: { next: 'm1' }, links: { next: '/x?cursor=l1' } }).nextCursor).toBe('m1')
+    expect(api.maxLimit).toBe(200) // the documented default; 500 is not Atlassian's word
     expect(() => apiFor({ product: 'org', deployment: 'cloud' })).toThrow(/--org/)
     expect(
       parseOrgList({ data: [{ id: 'o1' }, { id: 'o2' }], links: { next: 'https://g/admin/v1/orgs?cursor=n1' } }),

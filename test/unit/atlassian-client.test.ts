@@ -7,6 +7,7 @@ import { AtlassianClient, discoverCloudId, serverRequestedDelay } from '../../sr
 import {
   AtlassianError,
   EndpointNotFoundError,
+  HttpError,
   InvalidCredentialsError,
   MalformedResponseError,
   NoAuditLogPlanError,
@@ -194,6 +195,42 @@ describe('429 handling', () => {
     expect(t.sleeps).toEqual([5050, 2050, 60_050, 600])
   })
 
+  it('a delay that is already due does not cut the own backoff: no burst of retries against a limiting site', async () => {
+    // X-RateLimit-Reset has minute precision: truncated to the current minute it is already past
+    const due = { 'x-ratelimit-reset': '2025-02-27T18:50Z' }
+    const t = setup([
+      new Response('', { status: 429, headers: due }),
+      new Response('', { status: 429, headers: { 'retry-after': '0' } }),
+      new Response('', { status: 429, headers: due }),
+      new Response('', { status: 429, headers: due }),
+      new Response('', { status: 429, headers: { 'retry-after': '2' } }),
+      json({ results: [] }),
+    ])
+    await t.get()
+    // own backoff (base 100 doubling, capped at 1000, half jittered with random 0.5) + 50 jitter; Retry-After 2 s wins
+    expect(t.sleeps).toEqual([125, 200, 350, 650, 2050])
+  })
+
+  it('reports no retry time that is already past when it gives up', async () => {
+    const due = { 'x-ratelimit-reset': '2025-02-27T18:50Z' }
+    const steps = Array.from({ length: 20 }, () => new Response('', { status: 429, headers: due }))
+    const t = setup(steps)
+    const e = await failure(t.get())
+    expect(e).toBeInstanceOf(RateLimitedError)
+    expect(e.message).toMatch(/Try again in a few minutes/)
+    expect(t.sleeps.every((ms) => ms >= 100)).toBe(true)
+  })
+
+  it('a 5xx is retried on Retry-After or the own backoff, never held off by X-RateLimit-Reset', async () => {
+    const t = setup([
+      new Response('bad gateway', { status: 502, headers: { 'x-ratelimit-reset': '2025-02-27T19:30Z' } }),
+      new Response('busy', { status: 503, headers: { 'retry-after': '3' } }),
+      json({ results: [] }),
+    ])
+    await t.get()
+    expect(t.sleeps).toEqual([75, 3050])
+  })
+
   it('throws RateLimitedError when the total wait cap would be exceeded', async () => {
     const t = setup([
       new Response('', { status: 429, headers: { 'retry-after': '30' } }),
@@ -311,6 +348,26 @@ describe('typed failures', () => {
     Object.defineProperty(res, 'status', { value: 0 })
     const t = setup([res], 'session')
     expect(await failure(t.get())).toBeInstanceOf(SessionExpiredError)
+  })
+
+  it('a token mode redirected elsewhere is told where, not that its credentials were rejected', async () => {
+    const moved = new Response(null, {
+      status: 301,
+      headers: { location: 'https://acme-new.atlassian.net/wiki/rest/api/audit?limit=10' },
+    })
+    const t = setup([moved], 'basic')
+    const e = await failure(t.get())
+    expect(e).toBeInstanceOf(HttpError)
+    expect(e.message).toMatch(
+      /redirected \/wiki\/rest\/api\/audit to https:\/\/acme-new\.atlassian\.net\/wiki\/rest\/api\/audit \(HTTP 301\)/,
+    )
+    expect(e.message).not.toContain('limit=10')
+    expect(t.calls).toHaveLength(1) // not followed
+    // a redirect to a login page is still a rejected credential in token modes, an expired session in session mode
+    const login = () => new Response(null, { status: 302, headers: { location: '/login.jsp?os_destination=%2Fwiki' } })
+    expect(await failure(setup([login()], 'pat').get())).toBeInstanceOf(InvalidCredentialsError)
+    expect(await failure(setup([login()], 'session').get())).toBeInstanceOf(SessionExpiredError)
+    expect(await failure(setup([moved.clone()], 'session').get())).toBeInstanceOf(SessionExpiredError)
   })
 
   it('every failure class has its own stable code', () => {

@@ -119,6 +119,22 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
   })
 }
 
+/**
+ * Where a redirect that is not to a login page points (origin and path only), or undefined: no readable Location
+ * (a browser's opaque redirect), or a login page (`/login`, `login.jsp`, `id.atlassian.com`, `os_destination`).
+ */
+export function movedTo(location: string | null, requestUrl: string): string | undefined {
+  if (!location) return undefined
+  let url: URL
+  try {
+    url = new URL(location, requestUrl)
+  } catch {
+    return undefined
+  }
+  if (/login|signin|sign-in|os_destination|id\.atlassian\.com|\/auth\b/i.test(url.href)) return undefined
+  return `${url.origin}${url.pathname}`
+}
+
 /** Milliseconds to wait according to Retry-After (seconds or HTTP date) or X-RateLimit-Reset (ISO-8601). */
 export function serverRequestedDelay(headers: Headers, now: number): number | undefined {
   const retryAfter = parseRetryAfter(headers.get('retry-after'), now)
@@ -210,11 +226,14 @@ export class AtlassianClient {
         this.opts.backoffMaxMs,
         this.opts.backoffBaseMs * 2 ** ((isRateLimit ? rateLimited : failures) - 1),
       )
-      // Full jitter on our own backoff; a server-requested delay is a minimum, so jitter only adds to it.
+      // Our own backoff has jitter. A server-requested delay is a minimum: jitter only adds to it, and one that
+      // is already due (`Retry-After: 0`, an `X-RateLimit-Reset` of this minute) does not cut our backoff, or
+      // a site still limiting us would see a burst of retries and the run would give up within seconds.
+      const ours = Math.floor(backoff / 2 + (this.random() * backoff) / 2)
       const delay =
         attempt.delay !== undefined
-          ? attempt.delay + Math.floor(this.random() * Math.min(1000, this.opts.backoffBaseMs))
-          : Math.floor(backoff / 2 + (this.random() * backoff) / 2)
+          ? Math.max(attempt.delay, ours) + Math.floor(this.random() * Math.min(1000, this.opts.backoffBaseMs))
+          : ours
       const exhausted =
         (isRateLimit ? rateLimited > this.opts.maxRateLimitRetries : failures >= this.opts.maxAttempts) ||
         waited + delay > this.opts.maxTotalWaitMs
@@ -232,7 +251,11 @@ export class AtlassianClient {
     let err: AtlassianError
     switch (attempt.reason) {
       case 'rate-limit':
-        err = new RateLimitedError(origin, waited, { status: 429, retryAt: attempt.retryAt })
+        // a reset time already past says nothing about when to come back
+        err = new RateLimitedError(origin, waited, {
+          status: 429,
+          retryAt: attempt.retryAt !== undefined && attempt.retryAt > this.now() ? attempt.retryAt : undefined,
+        })
         break
       case 'server':
         err = new ServerError(origin, attempts, { status: attempt.status })
@@ -271,6 +294,13 @@ export class AtlassianClient {
       })
       if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
         discard(res)
+        const moved = auth.mode === 'session' ? undefined : movedTo(res.headers.get('location'), request.url)
+        if (moved) {
+          // a token is not rejected by a redirect elsewhere (http → https, a renamed site): say where it went
+          const err = new HttpError(origin, res.status, purpose.path)
+          err.message = `${origin} redirected ${purpose.path} to ${moved} (HTTP ${res.status}). Use that address as the site URL: redirects are not followed, so that no credential goes anywhere else.`
+          throw err
+        }
         throw this.authFailure(auth, origin, 'the site redirected to a login page', res.status || 302, '')
       }
       if (res.status === 429) {
@@ -301,7 +331,8 @@ export class AtlassianClient {
         reason: 'server',
         detail: `HTTP ${status}`,
         status,
-        delay: serverRequestedDelay(res.headers, this.now()),
+        // only Retry-After: an X-RateLimit-Reset on a 5xx tells when the rate window ends, not when to retry
+        delay: parseRetryAfter(res.headers.get('retry-after'), this.now()),
       }
     }
     if (status >= 400) throw this.statusError(status, text, auth, purpose, origin)

@@ -26,6 +26,7 @@ import { displayBase } from '../atlassian/auth'
 import type { AtlassianClient, RequestHooks } from '../atlassian/client'
 import type { StreamTarget } from '../atlassian/connect'
 import { MalformedResponseError } from '../atlassian/errors'
+import { documentKey } from '../ecs/identity'
 import { normalizeRecord } from '../ecs/normalize'
 import type { EcsDocument, NormalizeContext, Progress, Site } from '../model'
 import type { Guess } from './read-ahead'
@@ -35,6 +36,8 @@ import type { CommitInfo, Store, StreamState } from './store'
 export const DEFAULT_LOOKBACK_MS = 7 * DAY_MS
 export const DEFAULT_OVERLAP_MS = 10 * 60_000
 const FOREVER = Number.MAX_SAFE_INTEGER
+/** Most full re-reads of one millisecond whose records do not fit in one page (see readMillisecond). */
+const TIE_PASSES = 8
 
 export interface SyncOptions {
   signal?: AbortSignal
@@ -262,6 +265,8 @@ async function pageWindow(
   const { from, until } = startRun
   let run: RunState = { ...startRun }
   const byCursor = api.paging === 'newest-first-cursor'
+  /** Offset APIs: the previous page's records, and the earlier ones of its oldest millisecond, in order. */
+  let seen: SeenEntry[] = []
   const request = (position: { offset?: number; cursor?: string }) =>
     api.request({ from, to: until }, ctx.limit, position)
   // Offset APIs: the request after the one at `offset` is known before its body is parsed, if pages stay full.
@@ -303,6 +308,13 @@ async function pageWindow(
     }
 
     const next: RunState = { ...run, pages: run.pages + 1, fetched: run.fetched + keep.length }
+    if (byCursor && page.nextCursor !== undefined && page.nextCursor === run.cursor && records.length > 0) {
+      // the same page again, forever: stop with a clear error instead
+      throw new MalformedResponseError(
+        displayBase(ctx.target.auth.base),
+        `the server sent a page of records with the same next-page cursor as the page before (${page.nextCursor})`,
+      )
+    }
     if (byCursor) next.cursor = page.nextCursor
     else next.offset = (run.offset ?? 0) + records.length
     if (minT !== undefined) next.low = Math.max(from, Math.min(run.low ?? until, minT))
@@ -323,6 +335,35 @@ async function pageWindow(
     // Normalization and the commit below overlap the request just sent.
     const docs = keep.map((i) => ctx.normalize(records[i], ctx.normalizeCtx))
     const docTimes = keep.map((i) => times[i])
+    const keys = byCursor ? [] : docs.map(documentKey)
+    // Offset APIs, records sharing the millisecond where this page meets the one before: their order among
+    // themselves is not documented. Served in one order for the page before and in another for this one, some
+    // come twice across the boundary and as many are skipped, for good (the next run's overlap is only the last
+    // minutes). A repeat is the sign (repeatsSeen); then that millisecond is read again whole. A resumed run has
+    // not seen the page before: a boundary millisecond on its first page is read again anyway.
+    const boundary = run.low
+    const resumedAtTie =
+      seen.length === 0 && (run.offset ?? 0) > 0 && boundary !== undefined && docTimes.includes(boundary)
+    if (!byCursor && boundary !== undefined && (resumedAtTie || repeatsSeen(seen, keys))) {
+      if (!resumedAtTie)
+        ctx.log(`${new Date(boundary).toISOString()}: records read before came again; reading that millisecond whole`)
+      const onPage = new Set(keys)
+      for (const d of await readMillisecond(ctx, pager, boundary)) {
+        const key = documentKey(d)
+        if (onPage.has(key)) continue
+        onPage.add(key)
+        docs.push(d)
+        docTimes.push(boundary)
+      }
+    }
+    if (!byCursor) {
+      // what the next page is compared with: this page, and the earlier pages' records of its oldest millisecond
+      const low = next.low
+      seen =
+        low === boundary
+          ? [...seen.filter((e) => e.ts === low), ...pageEntries(keys, docTimes)]
+          : pageEntries(keys, docTimes)
+    }
 
     // Keys a key-keeping store must not forget: the next run re-reads [until - overlap, until]; an unfinished
     // run still reads [from, low], where the previous run's overlap lies; and a record inserted above the
@@ -360,6 +401,64 @@ async function pageWindow(
       return state
     }
   }
+}
+
+interface SeenEntry {
+  key: string
+  ts: number | undefined
+}
+
+function pageEntries(keys: string[], times: (number | undefined)[]): SeenEntry[] {
+  return keys.map((key, i) => ({ key, ts: times[i] }))
+}
+
+/**
+ * Whether this page repeats a record read before. Without a repeat nothing can have been skipped: the records of
+ * the boundary millisecond on both sides of it fill exactly the positions they hold, each once. A repeat is
+ * either a shift (records inserted above the offset push the last ones read onto this page) or another order;
+ * the two can look the same (a swap of two records at the boundary looks like a shift by one), so either has
+ * the boundary millisecond read again.
+ */
+function repeatsSeen(seen: SeenEntry[], keys: string[]): boolean {
+  const before = new Set(seen.map((e) => e.key))
+  return keys.some((k) => before.has(k))
+}
+
+/**
+ * Every record of the pinned window's millisecond `t`, read as the window [t, t] (both bounds inclusive on the
+ * offset APIs), normalized and de-duplicated by identity. One request when they fit in a page (the usual case).
+ * When they do not, and the server orders them differently from one request to the next, a single pass can
+ * still miss some: the read is repeated until it has as many as the server's total says (Jira), or until a
+ * pass finds nothing new (Confluence gives no total), at most TIE_PASSES times.
+ */
+async function readMillisecond(ctx: Context, pager: ReadAhead, t: number): Promise<EcsDocument[]> {
+  const { api } = ctx.target
+  const found = new Map<string, EcsDocument>()
+  for (let pass = 0; pass < TIE_PASSES; pass++) {
+    const before = found.size
+    let offset = 0
+    let pages = 0
+    let total: number | undefined
+    for (;;) {
+      ctx.opts.signal?.throwIfAborted()
+      const page = await pager.take(api.request({ from: t, to: t }, ctx.limit, { offset }))
+      for (const r of page.records) {
+        if (api.recordTime(r) !== t) continue
+        const doc = ctx.normalize(r, ctx.normalizeCtx)
+        const key = documentKey(doc)
+        if (!found.has(key)) found.set(key, doc)
+      }
+      total = page.totalHint
+      offset += page.records.length
+      pages++
+      const limit = page.limit !== undefined ? Math.min(page.limit, ctx.limit) : ctx.limit
+      if (page.records.length === 0 || page.records.length < limit) break
+    }
+    if (pages === 1) break // one page held them all: nothing could move across a boundary
+    if (total !== undefined ? found.size >= total : found.size === before) break
+    ctx.log(`${new Date(t).toISOString()}: ${offset} records in one millisecond, more than a page; read again`)
+  }
+  return [...found.values()]
 }
 
 /** Ascending cursor stream (org events-stream): poll from the persisted cursor until a short page. */
@@ -403,10 +502,17 @@ async function pollPages(
       if (highWater === undefined || t > highWater) highWater = t
       if (t > until) beyond = true
     }
-    readCursor = page.nextCursor ?? readCursor
     const pageLimit = page.limit !== undefined ? Math.min(page.limit, ctx.limit) : ctx.limit
     // "A cursor is now returned on the last page" [S31]: a cursor is no sign of more data; a short page is the end.
     const done = records.length < pageLimit
+    if (!done && (page.nextCursor === undefined || page.nextCursor === readCursor)) {
+      // a full page and no way on: asking again would get the same page, forever
+      throw new MalformedResponseError(
+        displayBase(ctx.target.auth.base),
+        'the server sent a full page of events without a new cursor (meta.next / links.next)',
+      )
+    }
+    readCursor = page.nextCursor ?? readCursor
     if (done) await pager.drop()
     else await pager.prepare(request(readCursor))
     // Normalization and the commit below overlap the request just sent.

@@ -124,6 +124,19 @@ function digits(s: string, from: number, to: number): number {
   return n
 }
 
+/**
+ * The value of query parameter `name` in a next-page link: a full URL (`links.next`, `nextPageLink`), a path, or
+ * undefined. The link itself is never requested: its host may be the server's own idea of its address.
+ */
+export function linkParam(link: unknown, name: string): string | undefined {
+  if (typeof link !== 'string' || !link.includes('?')) return undefined
+  try {
+    return new URL(link, 'https://link.invalid').searchParams.get(name) || undefined
+  } catch {
+    return undefined
+  }
+}
+
 export function isoUtc(ms: number): string {
   return new Date(ms).toISOString()
 }

@@ -1,14 +1,15 @@
 // Data Center unified auditing `GET /rest/auditing/1.0/events` (Confluence ≥ 7.5, Jira ≥ 8.8, Bitbucket ≥ 7.0)
 // [docs/atlassian-apis.md §b.2, §d, §e]: from/to ISO-8601, newest-first, records in `entities`, cursor paging with
 // `pagingInfo.nextPageCursor` = "<epochMs>,<id>" — a plain string in real output (Elastic's mocks) but
-// `{cursor}` in the documented schema, so both are accepted. `nextPageLink` is not followed: it leaves out
+// `{cursor}` in the documented schema, so both are accepted, and a page with only `nextPageLink` gives its
+// `pageCursor`. `nextPageLink` itself is not followed: it leaves out
 // from/to and is built from the server's own base URL (scheme/host may differ), so the next request is
 // rebuilt from the original parameters plus `pageCursor`. Stop on `lastPage`, a missing cursor, or entities
 // older than `from` (the engine checks the last one).
 
 import type { Product } from '../../model'
 import type { AuditApi } from './api'
-import { DAY_MS, EnvelopeError, isObject, isoUtc, numberOrUndefined, parseIsoTime } from './api'
+import { DAY_MS, EnvelopeError, isObject, isoUtc, linkParam, numberOrUndefined, parseIsoTime } from './api'
 
 const ROLE: Record<string, string> = {
   confluence: 'Confluence Administrator (or System Administrator)',
@@ -27,7 +28,8 @@ function readCursor(paging: Record<string, unknown>): string | undefined {
   const c = paging.nextPageCursor
   if (typeof c === 'string' && c) return c
   if (isObject(c) && typeof c.cursor === 'string' && c.cursor) return c.cursor
-  return undefined
+  // only a link: its pageCursor is the cursor (the link itself is not followed, see above)
+  return linkParam(paging.nextPageLink, 'pageCursor')
 }
 
 export function dcAuditing(product: Exclude<Product, 'org'>): AuditApi {

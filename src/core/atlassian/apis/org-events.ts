@@ -8,7 +8,7 @@
 //   10 requests per minute since May 2025 and its order is not documented.
 
 import type { AuditApi, PageRequest, ParsedPage } from './api'
-import { DAY_MS, EnvelopeError, isObject, numberOrUndefined, parseIsoTime } from './api'
+import { DAY_MS, EnvelopeError, isObject, linkParam, numberOrUndefined, parseIsoTime } from './api'
 
 export const ORG_SCOPES = 'an organization API key without scopes (or with read:events:admin)'
 
@@ -20,8 +20,9 @@ export function orgEventsStream(orgId: string): AuditApi {
     product: 'org',
     deployment: 'cloud',
     paging: 'ascending-cursor',
-    // 500 per go-atlassian; the documented default is 200.
-    maxLimit: 500,
+    // The documented default. go-atlassian says 500 is the maximum, but Atlassian does not: a server that refused
+    // 500 would stop the organization audit log altogether, and 200 costs only more requests.
+    maxLimit: 200,
     // Organization audit log retention (UNCONFIRMED per plan); caps a first-run lookback only.
     retentionMs: 180 * DAY_MS,
     requiredRole: 'Organization admin (the API key must belong to this organization)',
@@ -37,7 +38,9 @@ export function orgEventsStream(orgId: string): AuditApi {
     parse(body): ParsedPage {
       if (!isObject(body) || !Array.isArray(body.data)) throw new EnvelopeError('no "data" array')
       const meta = isObject(body.meta) ? body.meta : {}
-      const next = typeof meta.next === 'string' && meta.next ? meta.next : undefined
+      const links = isObject(body.links) ? body.links : {}
+      // "pass meta.next as cursor (or follow links.next, which is a full URL)" [docs/atlassian-apis.md §f.2]
+      const next = typeof meta.next === 'string' && meta.next ? meta.next : linkParam(links.next, 'cursor')
       return { records: body.data, nextCursor: next, limit: numberOrUndefined(meta.page_size) }
     },
     recordTime(record) {
@@ -54,15 +57,8 @@ export function parseOrgList(body: unknown): { ids: string[]; next?: string } {
   const links = isObject(body.links) ? body.links : {}
   const meta = isObject(body.meta) ? body.meta : {}
   const nextLink = typeof links.next === 'string' ? links.next : undefined
-  let next = typeof meta.next === 'string' ? meta.next : undefined
-  if (!next && nextLink) {
-    // links.next may be a full URL or just the cursor value.
-    try {
-      next = new URL(nextLink, 'https://x.invalid').searchParams.get('cursor') ?? undefined
-    } catch {
-      next = undefined
-    }
-    if (!next && !nextLink.includes('/')) next = nextLink
-  }
+  let next = typeof meta.next === 'string' && meta.next ? meta.next : linkParam(nextLink, 'cursor')
+  // links.next may also be just the cursor value
+  if (!next && nextLink && !nextLink.includes('/') && !nextLink.includes('?')) next = nextLink
   return { ids, next }
 }
