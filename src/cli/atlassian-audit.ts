@@ -44,6 +44,13 @@ async function main(argv: string[]): Promise<number> {
   return command(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env })
 }
 
+// A reader that stops early (`… | head`) closes the pipe: stop quietly, as other command-line tools do, instead
+// of a stack trace. (fetch --state: the page being written is not committed, so the next run sends it again.)
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0)
+})
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code

@@ -1,7 +1,8 @@
 // `atlassian-audit normalize`: in-process runs with fake streams for the cases, and spawned runs of the
 // TypeScript entry point and of the bundled CLI (dist/cli, rebuilt here under the build lock).
 import { execFileSync, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -117,6 +118,32 @@ describe('atlassian-audit normalize (in process)', () => {
     expect(r.code).toBe(1)
     expect(r.docs).toHaveLength(1)
     expect(r.docs[0].event.original).toBe(cut.trim())
+  })
+
+  it('a broken first NDJSON line is one pipeline_error; the lines after it are still normalized', async () => {
+    const good = readFileSync(join(elastic, 'atlassian_bitbucket/test-audit-api.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+    // (a first line of brackets only, `[` or `{`, opens a pretty-printed page: that is what it is taken for)
+    for (const broken of ['{"entities":[{', '{"timestamp":"2021-11-27T17:02:36.332Z",', '[{"id":']) {
+      const r = await normalize([], [broken, '\n', good.join('\n'), '\n'])
+      expect(r.code).toBe(1)
+      expect(r.docs.map((d) => d.event.kind)).toEqual(['pipeline_error', ...good.map(() => 'event')])
+      expect(r.docs[0].event.original).toBe(broken)
+      expect(r.docs.slice(1).map((d) => d.event.original)).toEqual(good)
+    }
+  })
+
+  it('a record nested deeper than the stack is one pipeline_error with its own identity, not a crash', async () => {
+    const deep = (leaf: number) =>
+      `{"timestamp":"2021-11-27T17:02:36.332Z","type":{"action":"x"},"changedValues":[{"key":"k","from":${'{"a":'.repeat(20_000)}${leaf}${'}'.repeat(20_000)}}]}`
+    const line = readFileSync(join(elastic, 'atlassian_jira/test-audit-cloud.log'), 'utf8').split('\n')[0]
+    const r = await normalize([], `${deep(1)}\n${deep(2)}\n${line}\n`)
+    expect(r.code).toBe(1)
+    expect(r.docs.map((d) => d.event.kind)).toEqual(['pipeline_error', 'pipeline_error', 'event'])
+    expect(r.docs[0].error.message).toMatch(/nested too deeply/)
+    expect(r.docs[0].event.original).toBe(deep(1))
+    expect(r.docs[0].event.hash).not.toBe(r.docs[1].event.hash)
   })
 
   it('empty input: no output, exit 0', async () => {
@@ -240,6 +267,27 @@ describe('atlassian-audit normalize (spawned)', () => {
       )
       expect(ok.code).toBe(0)
       expect(ok.stdout.trim().split('\n')).toHaveLength(3)
+    })
+
+    it('a reader that stops early (| head) ends it quietly', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'normalize-epipe-'))
+      try {
+        const file = join(dir, 'in.ndjson')
+        const lines = readFileSync(join(elastic, 'atlassian_bitbucket/test-audit-api.log'), 'utf8').trim()
+        writeFileSync(file, `${Array.from({ length: 400 }, () => lines).join('\n')}\n`)
+        const out = execFileSync(
+          'bash',
+          [
+            '-c',
+            `node bin/atlassian-audit.mjs normalize < '${file}' 2>'${dir}/err' | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}`,
+          ],
+          { cwd: root, encoding: 'utf8' },
+        )
+        expect(readFileSync(join(dir, 'err'), 'utf8')).toBe('')
+        expect(out.trim()).toBe('0')
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
     })
   })
 })

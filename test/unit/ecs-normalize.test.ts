@@ -307,6 +307,79 @@ describe('mapping details', () => {
   })
 })
 
+describe('beyond the fixtures', () => {
+  const confluenceDc = (action: string, objects: unknown[]) => ({
+    author: {
+      name: 'Alice A',
+      type: 'user',
+      id: 'u1',
+      uri: 'http://c.example/admin/users/viewuser.action?username=alice',
+    },
+    type: {
+      action,
+      actionI18nKey: `audit.logging.summary.${action}`,
+      category: 'Users and groups',
+      categoryI18nKey: 'audit.logging.category.users.and.groups',
+    },
+    affectedObjects: objects,
+    timestamp: '2021-11-23T00:00:00.000Z',
+    source: '10.0.0.1',
+  })
+
+  it('an affected User without a uri (optional, §b.2) leaves the user name found before', () => {
+    const login = normalizeRecord(confluenceDc('login.success', [{ name: 'Alice A', id: 'u1', type: 'User' }]))
+    expect(get(login, 'user.name')).toBe('alice')
+    expect(get(login, 'related.user')).toContain('alice')
+    const created = normalizeRecord(
+      confluenceDc('user.created', [
+        { name: 'Bob B', id: 'u2', type: 'User', uri: 'http://c.example/admin/users/viewuser.action?username=bob' },
+        { name: 'Bob B', id: 'u2', type: 'User' },
+      ]),
+    )
+    expect(get(created, 'user.target')).toMatchObject({ name: 'bob', full_name: 'Bob B', id: 'u2' })
+    for (const d of [login, created]) expect(validateEcsDocument(d)).toEqual([])
+  })
+
+  it('a Confluence Cloud group named only `:<uuid>` keeps its name (no empty group name)', () => {
+    const line = elasticLines('atlassian_confluence/test-audit-cloud.log').find((l) =>
+      l.includes('jira-software-users:b8d81944'),
+    ) as string
+    const doc = normalizeText(line.replace('jira-software-users:b8d81944', ':b8d81944'), { deployment: 'cloud' })[0]
+    expect(get(doc, 'user.target.group.name')).toBe(':b8d81944-e737-4da0-94ca-165fa5c0635c')
+  })
+
+  it('a cluster node does not make a Jira entity Bitbucket when its page or content says Jira', () => {
+    const clustered = {
+      timestamp: '2024-05-01T10:00:00.000Z',
+      author: { name: 'anonymous', type: 'user' },
+      type: { actionI18nKey: 'atlassian.audit.event.action.audit.search', action: 'Audit log search performed' },
+      node: 'node-1',
+      system: 'https://issues.example.com',
+    }
+    const docs = normalizePage({ entities: [jiraDcEntity(), clustered] })
+    expect(docs.map((d) => get(d, 'atlassian.product'))).toEqual(['jira', 'jira'])
+    // alone, with nothing else to tell, a node is still the sign of Bitbucket
+    expect(get(normalizePage({ entities: [clustered] })[0], 'atlassian.product')).toBe('bitbucket')
+  })
+
+  it('a field named __proto__ is kept as a field', () => {
+    const record = jiraDcEntity()
+    record.extraAttributes = [{ name: 'x', nameI18nKey: 'k', value: '', __proto__x: 1 }] // "" has it copied (scrubbed)
+    const text = JSON.stringify(record).replace('"__proto__x":1', '"__proto__":{"k":"v"}')
+    const doc = normalizeText(text)[0]
+    const attrs = get(doc, 'jira.audit.extra_attributes') ?? get(doc, 'jira.audit.extraAttributes')
+    expect(JSON.stringify(doc)).toContain('"__proto__":{"k":"v"}')
+    expect(attrs).toBeDefined()
+  })
+
+  it('a failure with nothing known about its source carries no empty atlassian object', () => {
+    const [doc] = normalizeText('garbage')
+    expect(doc.atlassian).toBeUndefined()
+    expect(validateEcsDocument(doc)).toEqual([])
+    expect(normalizeText('garbage', { product: 'jira' })[0].atlassian).toEqual({ product: 'jira' })
+  })
+})
+
 describe('bad input: a pipeline_error document, never a throw or a silent drop', () => {
   const isError = (d: EcsDocument) => d.event.kind === 'pipeline_error'
 

@@ -129,13 +129,23 @@ export class JsonValueSplitter {
 function looksPrettyPrinted(firstLine: string): boolean {
   const t = firstLine.trim()
   if (!(t.endsWith('{') || t.endsWith('[') || t.endsWith(','))) return false
+  return !isJson(t)
+}
+
+function isJson(text: string): boolean {
   try {
-    JSON.parse(t)
-    return false
-  } catch {
+    JSON.parse(text)
     return true
+  } catch {
+    return false
   }
 }
+
+/** A first line that is only brackets (`{`, `[`, `[{`) is how every pretty-printer opens a page. */
+const OPENING = /^[[{]+$/
+
+/** An output chunk is written once it is this long, so that a page of any size never becomes one string. */
+const CHUNK = 1 << 20
 
 async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
@@ -162,6 +172,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     for (const doc of docs) {
       if (doc.event.kind === 'pipeline_error') failures++
       chunk += `${JSON.stringify(doc)}\n`
+      if (chunk.length >= CHUNK) {
+        await write(io.stdout, chunk)
+        chunk = ''
+      }
     }
     if (chunk !== '') await write(io.stdout, chunk)
   }
@@ -169,10 +183,30 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const lines = createInterface({ input: io.stdin, crlfDelay: Number.POSITIVE_INFINITY })
   let mode: 'unknown' | 'lines' | 'values' = 'unknown'
   const splitter = new JsonValueSplitter()
+  // A first line that opens a value without closing it is a pretty-printed page, or one broken NDJSON line
+  // (`{"entities":[{` cut off). The next line tells: on its own it is a whole record only in NDJSON, and then the
+  // broken line is one pipeline_error and the others are normalized, instead of one error holding everything.
+  let first: string | undefined
+  const start = async (m: 'lines' | 'values', line: string) => {
+    mode = m
+    if (m === 'lines') await emit(line)
+    else for (const value of splitter.push(line)) await emit(value)
+  }
   for await (const line of lines) {
     if (mode === 'unknown') {
-      if (line.trim() === '') continue
-      mode = looksPrettyPrinted(line) ? 'values' : 'lines'
+      const t = line.trim()
+      if (t === '') continue
+      if (first === undefined) {
+        if (!looksPrettyPrinted(t)) mode = 'lines'
+        else if (OPENING.test(t)) mode = 'values'
+        else {
+          first = line
+          continue
+        }
+      } else {
+        await start(t.startsWith('{') && t.endsWith('}') && isJson(t) ? 'lines' : 'values', first)
+        first = undefined
+      }
     }
     if (mode === 'lines') {
       if (line.trim() !== '') await emit(line)
@@ -180,6 +214,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       for (const value of splitter.push(line)) await emit(value)
     }
   }
+  if (first !== undefined) await emit(first)
   const rest = splitter.end()
   if (rest !== undefined) await emit(rest)
   return failures > 0 ? 1 : 0

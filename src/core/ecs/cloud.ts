@@ -3,7 +3,7 @@
 // rewrites them into the DC form so that one set of user rules serves both (ecs-mapping.md §13.6).
 
 import type { Draft } from './skeleton'
-import { isObject, type JsonObject, jsonEqual, keyword, scrub, scrubObjectList } from './values'
+import { isObject, type JsonObject, jsonEqual, keyword, scrub, scrubObjectList, setKey } from './values'
 
 /**
  * The associated objects plus the single affected object (appended unless an identical one is already
@@ -19,7 +19,7 @@ export function cloudObjects(associated: unknown, single: unknown, typeKey: stri
     const renamed: JsonObject = {}
     for (const k in obj) {
       if (k === typeKey) renamed.type = obj[k]
-      else if (k !== 'type') renamed[k] = obj[k]
+      else if (k !== 'type') setKey(renamed, k, obj[k])
     }
     list[i] = renamed
   }
@@ -55,7 +55,7 @@ function renameChange(cv: JsonObject, labelKey: string, toKey: string, fromKey: 
       out.key = cv[k]
     } else if (k === toKey) out.to = cv[k]
     else if (k === fromKey) out.from = cv[k]
-    else if (!(k in out)) out[k] = cv[k]
+    else if (!Object.hasOwn(out, k)) setKey(out, k, cv[k])
   }
   return out
 }

@@ -128,10 +128,22 @@ function productOfKeys(list: unknown, keyName: string): DcProduct | undefined {
  * products). In order: i18n key prefixes of the action, category, changed values and extra attributes;
  * author type (`ApplicationUser` Jira, `NORMAL` Bitbucket: observed in Elastic's fixtures); the user URI
  * path (`/admin/users/viewuser.action` Confluence, `/secure/ViewProfile.jspa` Jira, `/users/<slug>`
- * Bitbucket); Jira user keys `JIRAUSER…`; the product name in the base URL; a cluster `node` (Bitbucket).
+ * Bitbucket); Jira user keys `JIRAUSER…`; the product name in the base URL; last, a cluster `node` (Bitbucket).
  * Undefined when nothing tells: the caller uses the generic mapping.
  */
 export function detectDcProduct(record: unknown): DcProduct | undefined {
+  return contentDcProduct(record) ?? nodeDcProduct(record)
+}
+
+/**
+ * A cluster `node` is the weakest sign: Bitbucket's entities carry one, but Jira's and Confluence's can too
+ * (clustered Data Center, §b.2). It counts only when neither the entity's content nor its page tells.
+ */
+function nodeDcProduct(record: unknown): DcProduct | undefined {
+  return isObject(record) && typeof record.node === 'string' && record.node !== '' ? 'bitbucket' : undefined
+}
+
+function contentDcProduct(record: unknown): DcProduct | undefined {
   if (!isObject(record)) return undefined
   const type = isObject(record.type) ? record.type : record.auditType
   const byKey =
@@ -163,7 +175,6 @@ export function detectDcProduct(record: unknown): DcProduct | undefined {
     if (s.includes('bitbucket') || s.includes('stash')) return 'bitbucket'
     if (s.includes('jira')) return 'jira'
   }
-  if (typeof record.node === 'string' && record.node !== '') return 'bitbucket'
   return undefined
 }
 
@@ -193,15 +204,16 @@ interface Hints {
 function dcProductOf(ctx: NormalizeContext, record: JsonObject, hints: Hints | undefined): DcProduct | undefined {
   const p = ctx.product
   if (p === 'confluence' || p === 'jira' || p === 'bitbucket') return p
-  return detectDcProduct(record) ?? hints?.dcProduct
+  return contentDcProduct(record) ?? hints?.dcProduct ?? nodeDcProduct(record)
 }
 
-function safeFingerprint(site: string, record: unknown): string {
+function safeFingerprint(site: string, record: unknown, originalText: string | undefined): string {
   try {
     return recordFingerprint(site, record)
   } catch {
-    // not JSON data (a BigInt, a cycle): identify it by its text form instead
-    return textFingerprint(site, String(record))
+    // not JSON data (a BigInt, a cycle) or nested too deep to walk: identify it by its text instead, the input's
+    // own when there is one (String() of any object is "[object Object]": all of them would be one event)
+    return textFingerprint(site, originalText ?? safeStringify(record))
   }
 }
 
@@ -313,24 +325,53 @@ function failureDocument(
     event.dataset = DATASET_OF[product] ?? `atlassian_${product}.audit`
     event.module = MODULE_OF[product] ?? `atlassian_${product}`
   }
-  return {
+  const doc: EcsDocument = {
     '@timestamp': nowIso(ctx),
     ecs: { version: ECS_VERSION },
     event,
     error: { message },
-    atlassian: atlassianMeta(product, ctx.deployment, ctx.site ?? ''),
-    tags: tagsFor(product, fromFile, true),
   }
+  // no empty object: without a product, deployment or site there is nothing to say here
+  const meta = atlassianMeta(product, ctx.deployment, ctx.site ?? '')
+  if (hasKeys(meta)) doc.atlassian = meta
+  doc.tags = tagsFor(product, fromFile, true)
+  return doc
 }
 
+/**
+ * One record to one document, whatever the record holds: what the mapping cannot handle (a value nested deeper
+ * than the stack allows, say) becomes a pipeline_error with the input, not an exception that would stop the
+ * page, the file or the run around it.
+ */
 function normalizeOne(
   record: unknown,
   ctx: NormalizeOptions,
   originalText: string | undefined,
   hints: Hints | undefined,
 ): EcsDocument {
+  const hash = safeFingerprint(ctx.site ?? '', record, originalText)
+  try {
+    return mapOne(record, ctx, originalText, hints, hash)
+  } catch (e) {
+    const why = e instanceof RangeError ? 'nested too deeply' : e instanceof Error ? e.message : String(e)
+    return failureDocument(
+      `record could not be mapped: ${why}`,
+      originalText ?? safeStringify(record),
+      hash,
+      ctx,
+      false,
+    )
+  }
+}
+
+function mapOne(
+  record: unknown,
+  ctx: NormalizeOptions,
+  originalText: string | undefined,
+  hints: Hints | undefined,
+  hash: string,
+): EcsDocument {
   const site = ctx.site ?? ''
-  const hash = safeFingerprint(site, record)
   if (!isObject(record)) {
     const what = Array.isArray(record) ? 'an array' : record === null ? 'null' : `a ${typeof record}`
     return failureDocument(
@@ -497,13 +538,17 @@ export function normalizePage(value: unknown, ctx: NormalizeOptions = {}, origin
   const out: EcsDocument[] = new Array(records.length)
   const hints: Hints = { shape }
   if (shape === 'dc-api' || shape === 'unknown') {
-    // One page comes from one instance: a product told by one entity holds for the entities that tell nothing.
-    for (const r of records) {
-      const p = detectDcProduct(r)
-      if (p) {
-        hints.dcProduct = p
-        break
+    // One page comes from one instance: a product told by one entity holds for the entities that tell nothing
+    // (told by content first; a cluster node only when no entity's content tells).
+    for (const detect of [contentDcProduct, nodeDcProduct]) {
+      for (const r of records) {
+        const p = detect(r)
+        if (p) {
+          hints.dcProduct = p
+          break
+        }
       }
+      if (hints.dcProduct) break
     }
   }
   for (let i = 0; i < records.length; i++) out[i] = normalizeOne(records[i], ctx, undefined, hints)

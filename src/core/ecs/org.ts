@@ -5,7 +5,7 @@
 import { applySource, type Draft, quote } from './skeleton'
 import { ORG_RULES } from './tables/org'
 import { parseIsoValue } from './timestamp'
-import { addUnique, field, isObject, type JsonObject, keyword, scrub, scrubObjectList, uriHost } from './values'
+import { addUnique, field, isObject, type JsonObject, keyword, scrub, scrubObjectList, setKey, uriHost } from './values'
 
 export const orgRules = ORG_RULES
 
@@ -126,7 +126,7 @@ export function mapOrgEvent(rec: JsonObject, d: Draft): JsonObject {
     const v = scrub(attributes[k])
     if (v === undefined) continue
     rest ??= {}
-    rest[k] = v
+    setKey(rest, k, v)
   }
   if (rest) org.attributes = rest
   return org

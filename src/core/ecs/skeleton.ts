@@ -193,7 +193,8 @@ export function categorize(rules: ProductRules, action: string | undefined) {
   return action === undefined ? undefined : rules.categorization.get(action)
 }
 
-const CLOUD_GROUP = /^(.*):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
+// `(.+)`: a name that is only `:<uuid>` is not split (an empty group name is no name)
+const CLOUD_GROUP = /^(.+):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
 
 function groupNameAndId(d: Draft, obj: JsonObject): { name?: string; id?: string } {
   const name = keyword(obj.name)
@@ -244,16 +245,22 @@ export function extractUsers(d: Draft, rules: ProductRules): void {
         d.target.name = keyword(obj.name)
         d.target.id = keyword(obj.id)
         break
-      case 'target-user-by-uri':
+      // the `?username=` of the object's uri is written only when there is one (`uri` is optional): an object
+      // without it leaves the name found before (the author's, or an earlier object's), as the reference does
+      case 'target-user-by-uri': {
         d.target.full_name = keyword(obj.name)
         d.target.id = keyword(obj.id)
-        d.target.name = usernameFromUri(obj.uri)
+        const name = usernameFromUri(obj.uri)
+        if (name !== undefined) d.target.name = name
         break
-      case 'actor-by-uri':
+      }
+      case 'actor-by-uri': {
         d.user.full_name = keyword(obj.name)
         d.user.id = keyword(obj.id)
-        d.user.name = usernameFromUri(obj.uri)
+        const name = usernameFromUri(obj.uri)
+        if (name !== undefined) d.user.name = name
         break
+      }
     }
   }
   if (c.changedValue.size === 0) return

@@ -27,6 +27,16 @@ export function field(obj: unknown, key: string): unknown {
 }
 
 /**
+ * obj[key] = value, also for a key named `__proto__`: JSON.parse makes that an own field of the record, and a
+ * plain assignment would set the object's prototype instead and lose the field.
+ */
+export function setKey(obj: JsonObject, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+  else obj[key] = value
+}
+
+/**
  * Deletes null, "", {} and [] recursively (also list elements, and containers that become empty), the
  * reference's "drop empty fields" rule. Returns a new value; undefined when nothing is left.
  */
@@ -50,7 +60,7 @@ export function scrub(value: unknown): unknown {
     const v = scrub((value as JsonObject)[key])
     if (v !== undefined) {
       if (out === undefined) out = {}
-      out[key] = v
+      setKey(out, key, v)
     }
   }
   return out
