@@ -15,7 +15,7 @@ import { createSink } from '../core/sinks'
 import { CollectorError } from '../core/sinks/errors'
 import { type DeliverReport, deliver } from '../core/sinks/outbox'
 import type { CollectorConfig } from '../core/sinks/sink'
-import { type SyncProgress, syncStream } from '../core/sync/engine'
+import { fetchAuditPage, type SyncProgress, syncStream } from '../core/sync/engine'
 import type { Archive } from './db'
 import type {
   CodedResult,
@@ -421,14 +421,7 @@ export class Background {
         maxRateLimitRetries: 0,
       })
       const now = this.now()
-      const req = target.api.request({ from: now - 86_400_000, to: now }, 1, {})
-      const res = await target.client.getJson(target.auth.prepare(req.path, req.query), target.auth, {
-        path: target.api.path,
-        requiredRole: target.api.requiredRole,
-        scopes: target.api.scopes,
-        notFoundHint: target.api.notFoundHint,
-      })
-      target.api.parse(res.body)
+      await fetchAuditPage(target, target.api.request({ from: now - 86_400_000, to: now }, 1, {}))
       return { code: 'ok', message: `Connected: ${target.api.label} answered.` }
     } catch (e) {
       return classify(e)

@@ -15,7 +15,7 @@ import type { FetchLike } from '../../src/core/atlassian/client'
 import { AtlassianClient } from '../../src/core/atlassian/client'
 import type { StreamTarget } from '../../src/core/atlassian/connect'
 import { connect } from '../../src/core/atlassian/connect'
-import { MalformedResponseError, SessionExpiredError } from '../../src/core/atlassian/errors'
+import { MalformedResponseError, NotAdminError, SessionExpiredError } from '../../src/core/atlassian/errors'
 import type { EcsDocument, Product, Site } from '../../src/core/model'
 import type { SyncProgress } from '../../src/core/sync/engine'
 import { syncAll, syncStream } from '../../src/core/sync/engine'
@@ -361,6 +361,33 @@ describe('a server that gives no way on', () => {
       /same next-page cursor/,
     )
     expect(dcCalls).toBe(2)
+  })
+})
+
+describe('a 401 from a signed-in account that is not an administrator', () => {
+  it('is NotAdminError when the who-am-I resource knows the user, else what the 401 said', async () => {
+    const json = (b: unknown, status = 200) =>
+      new Response(JSON.stringify(b), { status, headers: { 'content-type': 'application/json' } })
+    for (const [me, expected] of [
+      [json({ accountId: '5b10ac8d82e05b22cc7d4ef5', displayName: 'Viewer' }), NotAdminError],
+      [json({ message: 'Client must be authenticated' }, 401), SessionExpiredError],
+    ] as const) {
+      const stub = new Stub('jira-cloud')
+      const paths: string[] = []
+      stub.fetch = async (input) => {
+        const url = new URL(input)
+        paths.push(url.pathname)
+        if (url.pathname === '/rest/api/3/myself') return me.clone()
+        return json({ errorMessages: ['You are not authorized'] }, 401)
+      }
+      const store = await (
+        await emittingStore(path.join(tmp, `not-admin-${paths.length}-${expected.name}.json`))
+      ).open()
+      const e = await syncStream(target(stub, 'jira'), store, { limit: 25, now: () => T0 }).catch((x: unknown) => x)
+      expect(e).toBeInstanceOf(expected)
+      if (expected === NotAdminError) expect((e as Error).message).toMatch(/signed in .* may not read its audit log/)
+      expect(paths).toEqual(['/rest/api/3/auditing/record', '/rest/api/3/myself'])
+    }
   })
 })
 

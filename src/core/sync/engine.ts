@@ -25,7 +25,12 @@ import type { Authenticator } from '../atlassian/auth'
 import { displayBase } from '../atlassian/auth'
 import type { AtlassianClient, RequestHooks } from '../atlassian/client'
 import type { StreamTarget } from '../atlassian/connect'
-import { MalformedResponseError } from '../atlassian/errors'
+import {
+  InvalidCredentialsError,
+  MalformedResponseError,
+  NotAdminError,
+  SessionExpiredError,
+} from '../atlassian/errors'
 import { documentKey } from '../ecs/identity'
 import { normalizeRecord } from '../ecs/normalize'
 import type { EcsDocument, NormalizeContext, Progress, Site } from '../model'
@@ -201,20 +206,24 @@ function describeWindow(w: TimeWindow | RunState): string {
   return `${new Date(w.from).toISOString()} … ${new Date(to).toISOString()}`
 }
 
-async function fetchPage(
-  ctx: Context,
+/**
+ * One audit page of a stream, parsed: the one way the engine and a connection test read the audit log (a 401
+ * that only means "not an administrator" is told as such, an envelope that is not the API's is malformed).
+ */
+export async function fetchAuditPage(
+  target: StreamTarget,
   request: PageRequest,
-  signal: AbortSignal | undefined,
-  hooks: RequestHooks,
+  signal?: AbortSignal,
+  hooks?: RequestHooks,
 ): Promise<ParsedPage> {
-  const { api, auth, client } = ctx.target
-  const res = await client.getJson(
-    auth.prepare(request.path, request.query),
-    auth,
-    { path: api.path, requiredRole: api.requiredRole, scopes: api.scopes, notFoundHint: api.notFoundHint },
-    signal,
-    hooks,
-  )
+  const { api, auth, client } = target
+  const purpose = { path: api.path, requiredRole: api.requiredRole, scopes: api.scopes, notFoundHint: api.notFoundHint }
+  let res: Awaited<ReturnType<AtlassianClient['getJson']>>
+  try {
+    res = await client.getJson(auth.prepare(request.path, request.query), auth, purpose, signal, hooks)
+  } catch (e) {
+    throw await notAdminInstead(target, e, signal)
+  }
   try {
     return api.parse(res.body)
   } catch (e) {
@@ -223,9 +232,42 @@ async function fetchPage(
   }
 }
 
+/** Who-am-I resources (§g.1, §g.4): 200 with a known user when the credential or session is good. */
+const WHO_AM_I: Record<string, string> = {
+  'jira/cloud': '/rest/api/3/myself',
+  'confluence/cloud': '/wiki/rest/api/user/current',
+  'jira/dc': '/rest/api/2/myself',
+  'confluence/dc': '/rest/api/user/current',
+}
+
+/**
+ * A 401 on the audit log does not always mean a bad credential or an expired session: "Jira Cloud non-admins
+ * get 403 (or 401)" (§h). The who-am-I resource tells: when it knows the user, the account is signed in and
+ * only lacks the permission, and the admin is told that instead of being sent to fix a good token.
+ */
+async function notAdminInstead(target: StreamTarget, e: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  if (!(e instanceof InvalidCredentialsError || e instanceof SessionExpiredError) || e.status !== 401) return e
+  const { api, auth, client } = target
+  const path = WHO_AM_I[`${api.product}/${api.deployment}`]
+  if (!path) return e
+  try {
+    const me = await client.getJson(auth.prepare(path, {}), auth, { path }, signal)
+    const body = me.body as Record<string, unknown> | null
+    const known =
+      typeof body === 'object' &&
+      body !== null &&
+      body.type !== 'anonymous' &&
+      ['accountId', 'key', 'name', 'username', 'userKey'].some((k) => typeof body[k] === 'string' && body[k] !== '')
+    if (known) return new NotAdminError(e.origin ?? displayBase(auth.base), api.requiredRole, { status: 401 })
+  } catch {
+    // the probe failing says nothing more than the 401 did
+  }
+  return e
+}
+
 function readAheadFor(ctx: Context): ReadAhead {
   return new ReadAhead(
-    (request, signal, hooks) => fetchPage(ctx, request, signal, hooks),
+    (request, signal, hooks) => fetchAuditPage(ctx.target, request, signal, hooks),
     ctx.opts.signal,
     ctx.opts.readAhead !== false,
   )
