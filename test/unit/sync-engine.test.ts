@@ -391,6 +391,52 @@ describe('a 401 from a signed-in account that is not an administrator', () => {
   })
 })
 
+describe('Confluence DC legacy dates (their text format is UNCONFIRMED)', () => {
+  it('a 400 to epoch milliseconds has the same dates sent as ISO-8601, for the rest of the run', async () => {
+    const stub = new Stub('dc')
+    const asked: string[] = []
+    const recs = Array.from({ length: 30 }, (_, i) => ({
+      author: { type: 'user', displayName: 'Admin' },
+      remoteAddress: '10.0.0.1',
+      creationDate: T0 - 60_000 - i * 1000,
+      summary: `Changed ${i}`,
+      category: 'Permissions',
+      sysAdmin: true,
+      affectedObject: { name: '', objectType: '' },
+      changedValues: [],
+      associatedObjects: [],
+    }))
+    stub.fetch = async (input) => {
+      const q = new URL(input).searchParams
+      const start = q.get('startDate') ?? ''
+      asked.push(/^\d+$/.test(start) ? 'epoch' : 'iso')
+      if (/^\d+$/.test(start))
+        return new Response('{"statusCode":400,"message":"Bad date"}', {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+        })
+      const from = Date.parse(start)
+      const to = Date.parse(q.get('endDate') ?? '')
+      const offset = Number(q.get('start'))
+      const limit = Number(q.get('limit'))
+      const inWindow = recs.filter((r) => r.creationDate >= from && r.creationDate <= to)
+      const results = inWindow.slice(offset, offset + limit)
+      return new Response(JSON.stringify({ results, start: offset, limit, size: results.length }), {
+        headers: { 'content-type': 'application/json' },
+      })
+    }
+    const { emitted, open } = await emittingStore(path.join(tmp, 'legacy-dates.json'))
+    const result = await syncStream(target(stub, 'confluence', 'confluence-dc-legacy'), await open(), {
+      limit: 25,
+      now: () => T0,
+      readAhead: false,
+    })
+    expect(emitted).toHaveLength(30)
+    expect(result.checkpoint).toBe(T0)
+    expect(asked).toEqual(['epoch', 'iso', 'iso'])
+  })
+})
+
 describe('syncAll', () => {
   it('runs sites independently: one failing site does not stop the others', async () => {
     const ok1 = new Stub('jira-cloud')

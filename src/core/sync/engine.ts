@@ -26,6 +26,7 @@ import { displayBase } from '../atlassian/auth'
 import type { AtlassianClient, RequestHooks } from '../atlassian/client'
 import type { StreamTarget } from '../atlassian/connect'
 import {
+  HttpError,
   InvalidCredentialsError,
   MalformedResponseError,
   NotAdminError,
@@ -218,11 +219,22 @@ export async function fetchAuditPage(
 ): Promise<ParsedPage> {
   const { api, auth, client } = target
   const purpose = { path: api.path, requiredRole: api.requiredRole, scopes: api.scopes, notFoundHint: api.notFoundHint }
+  const get = (r: PageRequest) => client.getJson(auth.prepare(r.path, r.query), auth, purpose, signal, hooks)
+  const other = api.alternative?.(request)
   let res: Awaited<ReturnType<AtlassianClient['getJson']>>
   try {
-    res = await client.getJson(auth.prepare(request.path, request.query), auth, purpose, signal, hooks)
+    res = await get(other && alternativeWorked.has(target) ? other : request)
   } catch (e) {
-    throw await notAdminInstead(target, e, signal)
+    // a parameter format the docs do not confirm, refused with a 400: the other form, once, then for the run
+    if (!(other && !alternativeWorked.has(target) && e instanceof HttpError && e.status === 400))
+      throw await notAdminInstead(target, e, signal)
+    try {
+      res = await get(other)
+    } catch {
+      throw e
+    }
+    alternativeWorked.add(target)
+    logFor(target, `${api.path} refused its date parameters (HTTP 400); the other form worked and is used from now on`)
   }
   try {
     return api.parse(res.body)
@@ -230,6 +242,13 @@ export async function fetchAuditPage(
     if (e instanceof EnvelopeError) throw new MalformedResponseError(displayBase(auth.base), e.message)
     throw e
   }
+}
+
+/** Streams whose API answered a 400 to its first form of a request and not to `AuditApi.alternative`. */
+const alternativeWorked = new WeakSet<StreamTarget>()
+
+function logFor(target: StreamTarget, line: string): void {
+  target.client.log(`${target.streamId}: ${line}`)
 }
 
 /** Who-am-I resources (§g.1, §g.4): 200 with a known user when the credential or session is good. */

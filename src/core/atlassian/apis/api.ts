@@ -67,6 +67,11 @@ export interface AuditApi {
   /** Path for messages. */
   path: string
   request(window: TimeWindow, limit: number, position: PagePosition): PageRequest
+  /**
+   * Another form of the same request, for a parameter format the docs do not confirm: tried once when the first
+   * form is answered with HTTP 400, and used for the rest of the run when it works.
+   */
+  alternative?(request: PageRequest): PageRequest | undefined
   /** Reads one response body; throws MalformedResponseError when the envelope is not what this API returns. */
   parse(body: unknown): ParsedPage
   /** The record's time in epoch ms used for windows and checkpoints (undefined when unreadable). */

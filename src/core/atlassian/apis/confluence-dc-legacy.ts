@@ -2,9 +2,11 @@
 // plugin) [docs/atlassian-apis.md §b.1]: the same resource family and envelope as Confluence Cloud (`results`,
 // `start`, `limit`, newest-first, `creationDate` epoch ms), capped at 1000 records per request. The DC date
 // parameters are JodaDate; their accepted text is UNCONFIRMED, and epoch milliseconds are what the shared
-// AuditResource takes on Cloud, so that is what is sent.
+// AuditResource takes on Cloud, so that is what is sent first. A server that refuses them with a 400 gets the
+// same dates as ISO-8601 (`alternative`), which the engine then keeps for the run.
 
 import type { AuditApi } from './api'
+import { isoUtc } from './api'
 import { confluenceCloud } from './confluence-cloud'
 
 export const confluenceDcLegacy: AuditApi = {
@@ -26,6 +28,14 @@ export const confluenceDcLegacy: AuditApi = {
         start: String(position.offset ?? 0),
         limit: String(limit),
       },
+    }
+  },
+  alternative(request) {
+    const { startDate, endDate } = request.query
+    if (!/^\d+$/.test(startDate ?? '') || !/^\d+$/.test(endDate ?? '')) return undefined
+    return {
+      ...request,
+      query: { ...request.query, startDate: isoUtc(Number(startDate)), endDate: isoUtc(Number(endDate)) },
     }
   },
 }
