@@ -160,6 +160,17 @@ describe('Data Center', () => {
     expect((await getJson(jiraDc, bearer(fa.credentials.viewerPat))).status).toBe(403)
   })
 
+  it('Bitbucket names its session cookie BITBUCKETSESSIONID (§g.4), and only that one counts there', async () => {
+    const bitbucket = `${fa.sites['bitbucket-dc'].baseUrl}/rest/auditing/1.0/events?limit=1`
+    const cookie = await login(`${fa.sites['bitbucket-dc'].baseUrl}/login`)
+    expect(cookie).toMatch(/^BITBUCKETSESSIONID=[0-9A-F]{32}$/)
+    expect((await getJson(bitbucket, { cookie })).status).toBe(200)
+    const renamed = cookie.replace('BITBUCKETSESSIONID', 'JSESSIONID')
+    expect((await getJson(bitbucket, { cookie: renamed })).status).toBe(401)
+    // next to a PAT it breaks the request like Jira's JSESSIONID does
+    expect((await getJson(bitbucket, { ...bearer(fa.credentials.pat), cookie })).status).toBe(401)
+  })
+
   it('accepts Basic username:password', async () => {
     const ok = await getJson(
       `${fa.sites['bitbucket-dc'].baseUrl}/rest/auditing/1.0/events?limit=1`,

@@ -843,10 +843,10 @@ class Simulator {
     }
 
     // Data Center
-    const jsession = cookies.JSESSIONID
+    const jsession = cookies[sessionCookie(realm)]
     if (bearer !== undefined) {
       // Doc §g.3: a cookie next to a PAT gives 401 "os_authType was 'any' and an invalid cookie was sent".
-      // Whether a *valid* session cookie also breaks it is UNCONFIRMED; we refuse any JSESSIONID.
+      // Whether a *valid* session cookie also breaks it is UNCONFIRMED; we refuse any session cookie.
       if (jsession !== undefined) return { credential: 'invalid', failure: 'cookie-with-token' }
       if (bearer === c.pat) return { user: 'admin', credential: 'pat' }
       if (bearer === c.viewerPat) return { user: 'viewer', credential: 'viewer-pat' }
@@ -1103,7 +1103,7 @@ class Simulator {
             `tenant.session.token=${token}; ${this.cookieAttrs(sitePath)}`,
             `atlassian.xsrf.token=${this.sessionRng.hex(40)}_lin; Path=${sitePath}`,
           ]
-        : [`JSESSIONID=${token}; ${this.cookieAttrs(sitePath)}`]
+        : [`${sessionCookie(realm)}=${token}; ${this.cookieAttrs(sitePath)}`]
     const target = cont && isSafeContinue(cont, ctx.siteBase, sitePath) ? cont : `${sitePath}/`
     ctx.entry.user = user
     this.send(ctx, 302, { location: target, 'set-cookie': cookies, 'content-length': '0' }, '')
@@ -1111,7 +1111,7 @@ class Simulator {
 
   private logout(ctx: Ctx, cookies: Record<string, string>, realm: Realm): void {
     const sitePath = new URL(ctx.siteBase).pathname
-    const name = realm === 'cloud' ? 'tenant.session.token' : 'JSESSIONID'
+    const name = sessionCookie(realm)
     if (cookies[name]) this.sessions.delete(cookies[name])
     this.send(
       ctx,
@@ -1122,7 +1122,7 @@ class Simulator {
   }
 
   private page(ctx: Ctx, cookies: Record<string, string>, title: string): void {
-    const name = ctx.realm === 'cloud' ? 'tenant.session.token' : 'JSESSIONID'
+    const name = sessionCookie(ctx.realm)
     const s = cookies[name] ? this.validSession(cookies[name], ctx.realm) : undefined
     this.sendHtml(
       ctx,
@@ -1697,6 +1697,12 @@ function epochParam(q: URLSearchParams, name: string): number | undefined {
 }
 
 /** Confluence Cloud `startDate`/`endDate`: epoch ms only. The DC legacy endpoint also takes ISO-8601. */
+/** The session cookie each product sets (§g.4): Bitbucket's is BITBUCKETSESSIONID, Jira's and Confluence's JSESSIONID. */
+function sessionCookie(realm: Realm): string {
+  if (realm === 'cloud') return 'tenant.session.token'
+  return realm === 'bitbucket-dc' ? 'BITBUCKETSESSIONID' : 'JSESSIONID'
+}
+
 function confluenceDate(v: string | null, legacy: boolean, zone: number): number | undefined {
   if (v === null || v === '') return undefined
   if (/^\d+$/.test(v)) return Number(v)
