@@ -326,8 +326,9 @@ async function pageWindow(
   const { from, until } = startRun
   let run: RunState = { ...startRun }
   const byCursor = api.paging === 'newest-first-cursor'
-  /** Offset APIs: the previous page's records, and the earlier ones of its oldest millisecond, in order. */
-  let seen: SeenEntry[] = []
+  /** Offset APIs: the keys of the records read in this call at the oldest millisecond so far (`run.low`). */
+  let seenAtLow = new Set<string>()
+  let pagesRead = 0
   const request = (position: { offset?: number; cursor?: string }) =>
     api.request({ from, to: until }, ctx.limit, position)
   // Offset APIs: the request after the one at `offset` is known before its body is parsed, if pages stay full.
@@ -396,34 +397,43 @@ async function pageWindow(
     // Normalization and the commit below overlap the request just sent.
     const docs = keep.map((i) => ctx.normalize(records[i], ctx.normalizeCtx))
     const docTimes = keep.map((i) => times[i])
-    const keys = byCursor ? [] : docs.map(documentKey)
     // Offset APIs, records sharing the millisecond where this page meets the one before: their order among
     // themselves is not documented. Served in one order for the page before and in another for this one, some
     // come twice across the boundary and as many are skipped, for good (the next run's overlap is only the last
-    // minutes). A repeat is the sign (repeatsSeen); then that millisecond is read again whole. A resumed run has
-    // not seen the page before: a boundary millisecond on its first page is read again anyway.
-    const boundary = run.low
-    const resumedAtTie =
-      seen.length === 0 && (run.offset ?? 0) > 0 && boundary !== undefined && docTimes.includes(boundary)
-    if (!byCursor && boundary !== undefined && (resumedAtTie || repeatsSeen(seen, keys))) {
-      if (!resumedAtTie)
-        ctx.log(`${new Date(boundary).toISOString()}: records read before came again; reading that millisecond whole`)
-      const onPage = new Set(keys)
-      for (const d of await readMillisecond(ctx, pager, boundary)) {
-        const key = documentKey(d)
-        if (onPage.has(key)) continue
-        onPage.add(key)
-        docs.push(d)
-        docTimes.push(boundary)
-      }
-    }
+    // minutes). A repeat is the sign; then that millisecond is read again whole (readMillisecond). Without a
+    // repeat nothing can have been skipped: the records of that millisecond on both sides of the boundary fill
+    // exactly the positions they hold, each once. A repeat is either another order or a shift (records inserted
+    // above the offset push the last ones read onto this page); the two can look alike (a swap at the boundary
+    // looks like a shift by one), so either has the millisecond read again. Only records of that millisecond can
+    // repeat (a shift repeats the last record read, which is one of them), so only they are keyed. A resumed run
+    // has not seen the page before: a boundary millisecond on its first page is read again anyway.
     if (!byCursor) {
-      // what the next page is compared with: this page, and the earlier pages' records of its oldest millisecond
+      const boundary = run.low
+      const atBoundary: string[] = []
+      if (boundary !== undefined)
+        for (let i = 0; i < docs.length; i++) if (docTimes[i] === boundary) atBoundary.push(documentKey(docs[i]!))
+      const resumed = pagesRead === 0 && (run.offset ?? 0) > 0
+      const repeated = atBoundary.some((k) => seenAtLow.has(k))
+      if (boundary !== undefined && atBoundary.length > 0 && (resumed || repeated)) {
+        if (repeated)
+          ctx.log(`${new Date(boundary).toISOString()}: records read before came again; reading that millisecond whole`)
+        const onPage = new Set(atBoundary)
+        for (const d of await readMillisecond(ctx, pager, boundary)) {
+          const key = documentKey(d)
+          if (onPage.has(key)) continue
+          onPage.add(key)
+          atBoundary.push(key)
+          docs.push(d)
+          docTimes.push(boundary)
+        }
+      }
+      // what the next page is compared with: every record read in this run at the oldest millisecond so far
       const low = next.low
-      seen =
-        low === boundary
-          ? [...seen.filter((e) => e.ts === low), ...pageEntries(keys, docTimes)]
-          : pageEntries(keys, docTimes)
+      if (low !== boundary) {
+        seenAtLow = new Set()
+        for (let i = 0; i < docs.length; i++) if (docTimes[i] === low) seenAtLow.add(documentKey(docs[i]!))
+      } else for (const k of atBoundary) seenAtLow.add(k)
+      pagesRead++
     }
 
     // Keys a key-keeping store must not forget: the next run re-reads [until - overlap, until]; an unfinished
@@ -462,27 +472,6 @@ async function pageWindow(
       return state
     }
   }
-}
-
-interface SeenEntry {
-  key: string
-  ts: number | undefined
-}
-
-function pageEntries(keys: string[], times: (number | undefined)[]): SeenEntry[] {
-  return keys.map((key, i) => ({ key, ts: times[i] }))
-}
-
-/**
- * Whether this page repeats a record read before. Without a repeat nothing can have been skipped: the records of
- * the boundary millisecond on both sides of it fill exactly the positions they hold, each once. A repeat is
- * either a shift (records inserted above the offset push the last ones read onto this page) or another order;
- * the two can look the same (a swap of two records at the boundary looks like a shift by one), so either has
- * the boundary millisecond read again.
- */
-function repeatsSeen(seen: SeenEntry[], keys: string[]): boolean {
-  const before = new Set(seen.map((e) => e.key))
-  return keys.some((k) => before.has(k))
 }
 
 /**
