@@ -176,4 +176,37 @@ describe('elasticsearch sink', () => {
     expect(f.requests[0].gzipped).toBe(true)
     expect(f.requests[0].body).toBe(plain.requests[0].body)
   })
+
+  it('per-item 401/403/404 are the collector configuration: the entries stay queued, never rejected', async () => {
+    const docs = [1, 2, 3].map((i) => makeDoc(i))
+    const item = (status: number, type: string) => ({
+      create: { status, error: { type, reason: `${type} for [logs-atlassian_jira.audit-default]` } },
+    })
+    // all refused: the same as a 403 for the whole request
+    const denied = fakeFetch(() => json(200, { errors: true, items: docs.map(() => item(403, 'security_exception')) }))
+    const e = await createSink(base, 'k-secret', { fetch: denied.fetch })
+      .send(docs)
+      .catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(CollectorAuthError)
+    expect((e as Error).message).toMatch(/security_exception.*create_doc/)
+    const missing = fakeFetch(() =>
+      json(200, { errors: true, items: docs.map(() => item(404, 'index_not_found_exception')) }),
+    )
+    expect(
+      await createSink(base, 'k-secret', { fetch: missing.fetch })
+        .send(docs)
+        .catch((x: unknown) => x),
+    ).toBeInstanceOf(CollectorEndpointError)
+    // some through: those are delivered, the refused ones come back as retry
+    const mixed = fakeFetch(() =>
+      json(200, {
+        errors: true,
+        items: [{ create: { status: 201 } }, item(403, 'security_exception'), { create: { status: 201 } }],
+      }),
+    )
+    const res = await createSink(base, 'k-secret', { fetch: mixed.fetch }).send(docs)
+    expect(res.delivered).toEqual([docs[0], docs[2]].map(sinkKey))
+    expect(res.retry).toEqual([sinkKey(docs[1]!)])
+    expect(res.rejected).toEqual([])
+  })
 })

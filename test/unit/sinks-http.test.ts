@@ -235,3 +235,83 @@ describe('send() with more documents than one request', () => {
     expect(res.transientError).toMatch(/HTTP 401/)
   })
 })
+
+describe('answers that are not what they seem', () => {
+  const docs = [1, 2, 3].map((i) => makeDoc(i))
+
+  it('a redirect is reported, never followed: no event counted as delivered, no credential sent elsewhere', async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      const f = fakeFetch(
+        () => new Response(null, { status, headers: { location: 'https://login.example.com/landing?next=%2Fingest' } }),
+      )
+      const calls: RequestInit[] = []
+      const sink = createSink({ ...ndjson, auth: { scheme: 'header', headerName: 'X-Api-Key' } }, 'TOPSECRET-1234', {
+        fetch: (input, init) => {
+          calls.push(init)
+          return f.fetch(input, init)
+        },
+      })
+      const e = await sink.send(docs).catch((x: unknown) => x)
+      expect(e).toBeInstanceOf(CollectorEndpointError)
+      expect((e as Error).message).toMatch(
+        new RegExp(`redirect \\(HTTP ${status}\\) to https://login\\.example\\.com/landing`),
+      )
+      expect((e as Error).message).not.toContain('next=')
+      expect(f.requests).toHaveLength(1)
+      expect(calls[0]?.redirect).toBe('manual')
+    }
+    // a browser's opaque redirect (redirect: 'manual' in a service worker)
+    const opaque = new Response(null, { status: 200 })
+    Object.defineProperty(opaque, 'type', { value: 'opaqueredirect' })
+    Object.defineProperty(opaque, 'status', { value: 0 })
+    const e = await createSink(hec, 'guid-guid-guid', { fetch: fakeFetch(() => opaque).fetch })
+      .send(docs)
+      .catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(CollectorEndpointError)
+  })
+
+  it('a collector that echoes the credentials never gets them into a reason, an error or a log', async () => {
+    const echo = (req: { headers: Record<string, string> }) =>
+      json(400, { error: `bad request, you sent ${req.headers.authorization ?? req.headers['x-api-key']}` })
+    const cases: [CollectorConfig, string][] = [
+      [{ ...ndjson, auth: { scheme: 'bearer' } }, 's3cretTOKEN'],
+      [{ ...ndjson, auth: { scheme: 'basic', username: 'u' } }, 's3cretPW'],
+      [{ ...ndjson, auth: { scheme: 'header', headerName: 'X-Api-Key' } }, 's3cretKEY-1'],
+      [{ ...hec }, 's3cretHEC-0000'],
+    ]
+    for (const [config, secret] of cases) {
+      const f = fakeFetch((req) => echo(req))
+      const res = await createSink(config, secret, { fetch: f.fetch })
+        .send(docs)
+        .catch((x: unknown) => ({ error: x as Error }))
+      const text = JSON.stringify(res, (_k, v) => (v instanceof Error ? v.message : v))
+      expect(text, config.kind).not.toContain(secret)
+      expect(text).not.toContain(Buffer.from(`u:${secret}`).toString('base64'))
+      expect(text).toContain('[redacted]')
+    }
+  })
+
+  it('Splunk: a 2xx that is not a HEC reply is an endpoint error, not a delivery', async () => {
+    const page = fakeFetch(
+      () => new Response('<html>Welcome</html>', { status: 200, headers: { 'content-type': 'text/html' } }),
+    )
+    const e = await createSink(hec, 'guid-guid-guid', { fetch: page.fetch })
+      .send(docs)
+      .catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(CollectorEndpointError)
+    expect((e as Error).message).toMatch(/not a Splunk HEC reply/)
+  })
+
+  it('Splunk: the URL may be the base, /services/collector or /services/collector/event', async () => {
+    for (const url of [
+      'https://splunk.example.com:8088',
+      'https://splunk.example.com:8088/services/collector',
+      'https://splunk.example.com:8088/services/collector/',
+      'https://splunk.example.com:8088/services/collector/event',
+    ]) {
+      const f = fakeFetch(() => json(200, { text: 'Success', code: 0 }))
+      await createSink({ ...hec, url }, 'guid-guid-guid', { fetch: f.fetch }).send(docs)
+      expect(f.requests[0]?.url, url).toBe('https://splunk.example.com:8088/services/collector/event')
+    }
+  })
+})

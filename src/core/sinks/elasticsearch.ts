@@ -6,7 +6,7 @@
 
 import type { EcsDocument, Product } from '../model'
 import { PRODUCTS } from '../model'
-import { CollectorConfigError, CollectorEndpointError } from './errors'
+import { CollectorAuthError, CollectorConfigError, CollectorEndpointError } from './errors'
 import {
   type BatchOutcome,
   checkCollectorUrl,
@@ -91,6 +91,9 @@ export function readBulkResponse(body: string, batch: PreparedDoc[], retryAfterM
   }
   const out: BatchOutcome = { delivered: [], retry: [], rejected: [] }
   let throttled = 0
+  // Per-item 401/403 (a security_exception: no privilege on that data stream) and 404 (no such index, with
+  // auto-creation off) are the collector's configuration, not the document: the entries stay pending.
+  const refused: { status: number; reason: string }[] = []
   for (let i = 0; i < batch.length; i++) {
     const entry = items[i] as Record<string, BulkItemResult> | null
     const result = entry && typeof entry === 'object' ? (entry.create ?? Object.values(entry)[0]) : undefined
@@ -103,7 +106,25 @@ export function readBulkResponse(body: string, batch: PreparedDoc[], retryAfterM
     else if (status === 429 || status >= 500) {
       out.retry.push(key)
       throttled++
+    } else if (status === 401 || status === 403 || status === 404) {
+      out.retry.push(key)
+      refused.push({ status, reason: itemReason(result?.error) })
     } else out.rejected.push({ key, reason: `HTTP ${status}: ${itemReason(result?.error)}` })
+  }
+  if (refused.length > 0) {
+    const first = refused[0]!
+    const what = `Elasticsearch refused ${refused.length} documents (HTTP ${first.status} per item: ${first.reason})`
+    if (out.delivered.length === 0 && out.rejected.length === 0 && throttled === 0) {
+      // nothing got through: the same answer as a 403/404 for the whole request
+      if (first.status === 404) throw new CollectorEndpointError(`${what}; check the data stream settings`, 404)
+      throw new CollectorAuthError(
+        `${what}; the user or API key needs the create_doc and auto_configure privileges on logs-atlassian_*`,
+        first.status,
+      )
+    }
+    out.transientError = `${what}; they stay queued`
+    out.retryAfterMs = retryAfterMs
+    return out
   }
   if (out.retry.length > 0) {
     out.transientError =

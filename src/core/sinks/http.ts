@@ -6,7 +6,7 @@
 import type { EcsDocument } from '../model'
 import { anySignal, parseRetryAfter } from '../net'
 import { sinkKey, splitBatches, utf8Length } from './batch'
-import { CollectorAuthError, CollectorConfigError, isCollectorError } from './errors'
+import { CollectorAuthError, CollectorConfigError, CollectorEndpointError, isCollectorError } from './errors'
 import type { CollectorConfig, SendResult, SendResultDetails, Sink, SinkKind } from './sink'
 
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>
@@ -204,6 +204,24 @@ export function createHttpSink(
   if (config.gzip) headers['Content-Encoding'] = 'gzip'
   if (auth) headers[auth[0]] = auth[1]
 
+  // Everything that could carry a secret, longest first: the secret, the whole auth header value and its
+  // credential part (a Basic pair is base64, not the secret itself), and long extra header values. A collector
+  // that echoes a request header in its error body must not put it in a message, a log line or the outbox.
+  const secrets = [secret, auth?.[1], auth?.[1].replace(/^\S+\s+/, ''), ...Object.values(config.headers ?? {})]
+    .filter((v): v is string => typeof v === 'string' && v.length >= 8)
+    .sort((a, b) => b.length - a.length)
+  if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret)
+  const redact = (text: string) => {
+    let out = text
+    for (const v of secrets) if (out.includes(v)) out = out.split(v).join('[redacted]')
+    return out
+  }
+  const redacted = (o: BatchOutcome): BatchOutcome => {
+    for (const r of o.rejected) r.reason = redact(r.reason)
+    if (o.transientError !== undefined) o.transientError = redact(o.transientError)
+    return o
+  }
+
   async function post(batch: PreparedDoc[], signal: AbortSignal | undefined): Promise<BatchOutcome> {
     const text = batch.map((d) => d.text).join('')
     const body = config.gzip ? await gzipText(text) : text
@@ -212,8 +230,12 @@ export function createHttpSink(
     let response: Response
     let responseText: string
     try {
-      response = await fetchImpl(endpoint, { method: 'POST', headers, body, signal: combined })
-      responseText = await response.text()
+      // A redirect is not followed: on 301/302/303 fetch would repeat the POST as a GET without its body (and a
+      // 2xx from there would count every event as delivered), and on 307/308 it would send the events and the
+      // credentials to a URL nobody configured. It is reported instead.
+      response = await fetchImpl(endpoint, { method: 'POST', headers, body, signal: combined, redirect: 'manual' })
+      // an answer is only ever quoted with the secrets blanked out
+      responseText = redact(await response.text())
     } catch (e) {
       if (signal?.aborted) throw signal.reason
       if (timeout.aborted)
@@ -221,6 +243,23 @@ export function createHttpSink(
       return retryAll(batch, networkReason(e, origin))
     }
     const status = response.status
+    if (response.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
+      const location = response.headers.get('location')
+      let where = ''
+      try {
+        if (location) {
+          const to = new URL(location, endpoint)
+          where = ` to ${to.origin}${to.pathname}`
+        }
+      } catch {
+        // an unreadable Location says nothing more
+      }
+      throw new CollectorEndpointError(
+        `${adapter.label} at ${origin} answered with a redirect${status ? ` (HTTP ${status})` : ''}${where}: ` +
+          'configure the URL it points to (redirects are not followed, so that no event or credential goes elsewhere)',
+        status || undefined,
+      )
+    }
     if (status === 401 || status === 403 || status === 407) {
       const what =
         status === 403
@@ -242,7 +281,7 @@ export function createHttpSink(
       }
       return rejectAll(batch, `${adapter.label} refused the document as too large (HTTP 413)`)
     }
-    return adapter.interpret(status, responseText, batch, parseRetryAfter(response.headers.get('retry-after')))
+    return redacted(adapter.interpret(status, responseText, batch, parseRetryAfter(response.headers.get('retry-after'))))
   }
 
   return {
@@ -279,6 +318,7 @@ export function createHttpSink(
           try {
             outcome = await post(batches[i], signal)
           } catch (e) {
+            if (isCollectorError(e)) e.message = redact(e.message)
             // Nothing accepted in this call yet: the caller learns the cause as a typed error. Otherwise keep
             // what was accepted and hand the rest back for later; the next call will meet the error again.
             if (!isCollectorError(e) || result.delivered.length === 0) throw e

@@ -76,7 +76,11 @@ function readReply(body: string): HecReply {
 }
 
 export function splunkAdapter(config: CollectorConfig): ProtocolAdapter {
-  const endpoint = withPathSuffix(checkCollectorUrl(config.url), '/services/collector/event')
+  // The base URL, or an endpoint as Splunk documents it (`…/services/collector`, `…/services/collector/event`).
+  const base = checkCollectorUrl(config.url)
+  const endpoint = /\/services\/collector\/*$/.test(base.pathname)
+    ? withPathSuffix(base, '/event')
+    : withPathSuffix(base, '/services/collector/event')
   const sourcetype = config.splunkSourcetype ?? DEFAULT_SOURCETYPE
   const index = config.splunkIndex
   return {
@@ -92,8 +96,16 @@ export function splunkAdapter(config: CollectorConfig): ProtocolAdapter {
       const reply = readReply(body)
       const code = typeof reply.code === 'number' ? reply.code : undefined
       const text = typeof reply.text === 'string' ? reply.text : excerpt(body, undefined, 120)
-      if (status >= 200 && status < 300 && (code === undefined || code === 0)) {
+      if (status >= 200 && status < 300 && code === 0) {
         return { delivered: batch.map((d) => d.key), retry: [], rejected: [] }
+      }
+      if (status >= 200 && status < 300 && code === undefined) {
+        // HEC answers {"text":"Success","code":0}: anything else (a proxy's or a login page) is not HEC, and
+        // counting it as delivered could lose every event
+        throw new CollectorEndpointError(
+          `the answer from ${endpoint.origin}${endpoint.pathname} (HTTP ${status}) is not a Splunk HEC reply: ${text}; check the URL`,
+          status,
+        )
       }
       if (status === 429 || status === 408 || status >= 500 || code === 9) {
         return retryAll(
