@@ -37,6 +37,11 @@ if ('ServiceWorkerGlobalScope' in globalThis && globalThis instanceof ServiceWor
 }
 // Every start of the worker (install, browser start, woken by an alarm or a message) checks alarms and badge.
 const started = background.start()
+// Listened to so that the worker or event page is started at all at browser start and after an install or an
+// update: Firefox does not keep alarms across a restart, and an update clears them, so without these the
+// archive would stop syncing until the admin opened the popup.
+browser.runtime.onStartup.addListener(() => void started)
+browser.runtime.onInstalled.addListener(() => void started)
 
 // Test hooks for Playwright's serviceWorker.evaluate (harmless in production: they only call what the
 // message handler already offers, plus awaiting a run or a delivery).

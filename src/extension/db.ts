@@ -1132,9 +1132,34 @@ export class Archive implements ArchiveQueries {
     return deleted
   }
 
+  /**
+   * Row keys among `rows` whose document an outbox entry still waits to deliver: retention must not delete them ("at least
+   * once": an entry whose document is gone could only be dropped). Rejected entries do not hold their event.
+   */
+  private async awaitingDelivery(rows: EventRow[]): Promise<Set<string>> {
+    const held = new Set<string>()
+    const { outbox } = this.db
+    if (rows.length === 0 || (await outbox.limit(1).count()) === 0) return held
+    // the collectors with entries: one keyed step per collector, not a walk over the queue
+    const collectors: string[] = []
+    for (let e = await outbox.orderBy('[collectorId+state+seq]').first(); e; ) {
+      collectors.push(e.collectorId)
+      e = await outbox.where('[collectorId+state+seq]').above([e.collectorId, Dexie.maxKey]).first()
+    }
+    // rows are keyed by the packed key, outbox entries by the document key (hex)
+    const docKeys = rows.map((r) => unpackKey(r.key))
+    for (const c of collectors) {
+      const entries = await outbox.bulkGet(docKeys.map((k) => outboxId(c, k)))
+      entries.forEach((e, i) => {
+        if (e && e.state === 'pending') held.add(rows[i]!.key)
+      })
+    }
+    return held
+  }
+
   private async deleteOldestChunk(policy: RetentionPolicy, now: number, chunk: number): Promise<number> {
-    const { events, counters } = this.db
-    return this.db.transaction('rw', [events, counters], async () => {
+    const { events, counters, outbox } = this.db
+    return this.db.transaction('rw', [events, counters, outbox], async () => {
       const sites = Object.keys(await this.dimCounts('site'))
       // the oldest `n` events older than `before`, over all sites (each site's range read oldest-first)
       const oldest = async (n: number, before: number): Promise<EventRow[]> => {
@@ -1162,8 +1187,12 @@ export class Archive implements ArchiveQueries {
         }
       }
       if (!victims.length) return 0
-      await this.deleteRows(victims)
-      return victims.length
+      // events still queued for a collector wait for their delivery (the next pass after it deletes them)
+      const held = await this.awaitingDelivery(victims)
+      const doomed = held.size ? victims.filter((v) => !held.has(v.key)) : victims
+      if (doomed.length) await this.deleteRows(doomed)
+      // a chunk held back in part (fewer than `chunk` deleted) ends this pass: the oldest would be picked again
+      return doomed.length
     })
   }
 

@@ -106,6 +106,9 @@ export class Background {
     }
     await this.ensureAlarms()
     await this.updateBadge()
+    // A backlog left by a stopped worker, a browser restart or an update (which clears alarms) is not left to
+    // wait for the next new event: deliver what is due now (entries backing off keep their time).
+    void this.pushAll(false)
   }
 
   /** One periodic alarm per site (interval from the settings), plus maintenance; stale ones are removed. */
@@ -224,10 +227,9 @@ export class Background {
       ...(result.code === 'ok' ? { lastSuccessAt: result.at } : {}),
     })
     await this.updateBadge()
-    if (added > 0) {
-      await this.enforceRetention()
-      void this.pushAll(false)
-    }
+    if (added > 0) await this.enforceRetention()
+    // after every sync, also one without new events: a backlog waiting for a collector goes out in the background
+    void this.pushAll(false)
     return result
   }
 
@@ -281,12 +283,22 @@ export class Background {
     const collectors = (await config.getCollectors()).filter(
       (c) => c.enabled !== false && (!collectorId || c.id === collectorId),
     )
+    if (collectors.length === 0) return []
+    // Armed before delivering: a worker stopped in the middle still wakes up to finish.
+    const armedNow = !(await browser.alarms.get(PUSH_ALARM))
+    if (armedNow) await browser.alarms.create(PUSH_ALARM, { delayInMinutes: 5 })
     const reports = await Promise.all(collectors.map((c) => this.pushOne(c, force)))
     const next = reports
       .map((r) => r.nextAttemptAt)
       .filter((t): t is number => t !== undefined)
       .sort((a, b) => a - b)[0]
-    if (next !== undefined) await browser.alarms.create(PUSH_ALARM, { when: Math.max(next, this.now() + 30_000) })
+    if (next !== undefined) {
+      const when = Math.max(next, this.now() + 30_000)
+      // one collector's push never postpones the others' (the alarm is shared): only ever brought forward
+      const current = await browser.alarms.get(PUSH_ALARM)
+      if (!collectorId || !current || armedNow || current.scheduledTime > when)
+        await browser.alarms.create(PUSH_ALARM, { when })
+    } else if (!collectorId) await browser.alarms.clear(PUSH_ALARM)
     return collectors.map((c) => c.id)
   }
 

@@ -298,6 +298,9 @@ describe('background.ts wiring', () => {
     const [other] = await fakeBrowser.runtime.onMessage.trigger({ kind: 'something-else' }, {}, () => undefined)
     expect(other).toBeUndefined()
     expect(await fakeBrowser.alarms.get(MAINTENANCE_ALARM)).toBeDefined()
+    // started at browser start and after an install or update, too (Firefox keeps no alarms across a restart)
+    expect(fakeBrowser.runtime.onStartup.hasListeners()).toBe(true)
+    expect(fakeBrowser.runtime.onInstalled.hasListeners()).toBe(true)
     expect(await hooks.__handle({ type: 'getStatus' })).toMatchObject({
       ok: true,
       value: { sites: [], totalEvents: 0 },
@@ -360,5 +363,51 @@ describe('background: collectors', () => {
     expect(await call({ type: 'removeCollector', collectorId: saved.id })).toEqual({ removed: true })
     expect(JSON.stringify(await fakeBrowser.storage.local.get(null))).not.toContain('col-SECRET')
     expect(await call({ type: 'getCollectorStatus' })).toEqual([])
+  })
+
+  it('a backlog goes out after a restart with nothing new to sync, and retention never deletes what waits for it', async () => {
+    let collectorDown = true
+    let delivered = 0
+    const fetch = async (url: string, init: RequestInit): Promise<Response> => {
+      if (url.startsWith('https://collector.example')) {
+        if (collectorDown) return new Response('down', { status: 503 })
+        delivered += String(init.body).trim().split('\n').length
+        return new Response('{}', { status: 200 })
+      }
+      return jira.fetch(url, init)
+    }
+    bg = new Background({ archive, fetch, now: () => clock })
+    await call({
+      type: 'saveCollector',
+      collector: {
+        kind: 'http-ndjson',
+        url: 'https://collector.example/ingest',
+        auth: { scheme: 'none' },
+        enabled: true,
+      },
+    })
+    jira.add(12)
+    await addSite()
+    await bg.pushAll(false)
+    const backlog = async () => (await call<{ backlog: number }[]>({ type: 'getCollectorStatus' }))[0]!.backlog
+    expect(await backlog()).toBe(12)
+
+    // retention down to 5 events: the 12 wait for the collector, so none of them is deleted
+    await call({ type: 'saveSettings', settings: { maxEvents: 5 } })
+    await bg.enforceRetention()
+    expect(await archive.totalEvents()).toBe(12)
+
+    // the browser restarts (alarms gone), the collector is back, no new audit event
+    await fakeBrowser.alarms.clearAll()
+    collectorDown = false
+    clock += 60 * 60_000
+    bg = new Background({ archive, fetch, now: () => clock })
+    await bg.start()
+    for (let i = 0; i < 100 && (await backlog()) > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(await backlog()).toBe(0)
+    expect(delivered).toBe(12)
+    // delivered: now retention may delete them
+    await bg.enforceRetention()
+    expect(await archive.totalEvents()).toBe(5)
   })
 })

@@ -281,7 +281,9 @@ export function createHttpSink(
       }
       return rejectAll(batch, `${adapter.label} refused the document as too large (HTTP 413)`)
     }
-    return redacted(adapter.interpret(status, responseText, batch, parseRetryAfter(response.headers.get('retry-after'))))
+    return redacted(
+      adapter.interpret(status, responseText, batch, parseRetryAfter(response.headers.get('retry-after'))),
+    )
   }
 
   return {

@@ -70,7 +70,7 @@ export function SettingsForm({ settings, onSaved }: { settings: Settings; onSave
             id={`${id}-max`}
             type="number"
             min={0}
-            step={1000}
+            step={1}
             value={values.maxEvents}
             onInput={setNumber('maxEvents')}
           />
