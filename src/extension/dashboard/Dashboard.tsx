@@ -85,7 +85,7 @@ export function Dashboard() {
       {data && (
         <>
           <section class="panel" aria-labelledby="over-time">
-            <h2 id="over-time">Events over time (per {data.bucket})</h2>
+            <h2 id="over-time">Events over time (per {data.bucket}, UTC)</h2>
             <TimeChart buckets={data.overTime} bucket={data.bucket} />
           </section>
           <div class="panels">

@@ -26,6 +26,8 @@ export function TimeChart({ buckets, bucket }: { buckets: TimeBucket[]; bucket: 
         width,
         height: 220,
         legend: { show: false },
+        // the buckets are UTC hours and days (the archive counts per UTC day): the axis says so, in UTC
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         cursor: { drag: { x: false, y: false } },
         scales: {
           // Half a bucket of room on each side, so the first and last bars are not cut in half.
@@ -59,7 +61,9 @@ export function TimeChart({ buckets, bucket }: { buckets: TimeBucket[]; bucket: 
   const fmt = (start: number) =>
     new Date(start).toLocaleString(
       'en',
-      bucket === 'hour' ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' },
+      bucket === 'hour'
+        ? { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }
+        : { dateStyle: 'medium', timeZone: 'UTC' },
     )
 
   return (
@@ -75,7 +79,7 @@ export function TimeChart({ buckets, bucket }: { buckets: TimeBucket[]; bucket: 
         <table>
           <thead>
             <tr>
-              <th scope="col">{bucket === 'hour' ? 'Hour' : 'Day'}</th>
+              <th scope="col">{bucket === 'hour' ? 'Hour (UTC)' : 'Day (UTC)'}</th>
               <th scope="col">Events</th>
             </tr>
           </thead>
