@@ -703,18 +703,23 @@ export class Archive implements ArchiveQueries {
       .slice(0, limit)
   }
 
-  /** Sites that hold events of these products (from counters): a product filter reads those sites' ranges. */
-  private async sitesOf(products: readonly string[]): Promise<{ sites: string[]; count: number }> {
+  /**
+   * Sites that hold events of these products (from counters): a product filter reads those sites' ranges.
+   * `mixed`: one of them also holds events of another product (its product was changed in the options), so
+   * the ranges need the product tested on each row.
+   */
+  private async sitesOf(products: readonly string[]): Promise<{ sites: string[]; count: number; mixed: boolean }> {
     const sites: string[] = []
+    const others = new Set<string>()
     let count = 0
     for (const [value, n] of Object.entries(await this.dimCounts('siteproduct'))) {
       const [product, site] = value.split('\n') as [string, string]
       if (products.includes(product)) {
         sites.push(site)
         count += n
-      }
+      } else if (n > 0) others.add(site)
     }
-    return { sites, count }
+    return { sites, count, mixed: sites.some((site) => others.has(site)) }
   }
 
   private async sumCounters(dim: CounterDim, values: readonly string[]): Promise<number> {
@@ -765,8 +770,10 @@ export class Archive implements ArchiveQueries {
       candidates.push({ dim, index, values: [...values], estimate: await this.sumCounters(counterDim, values) })
     }
     await consider('site', 'site', '[site+ts]', filter.siteIds)
+    let productMixed = false
     if (filter.products?.length) {
-      const { sites, count } = await this.sitesOf(filter.products)
+      const { sites, count, mixed } = await this.sitesOf(filter.products)
+      productMixed = mixed
       candidates.push({ dim: 'product', index: '[site+ts]', values: sites, estimate: count })
     }
     await consider('action', 'action', '[action+ts]', filter.actions)
@@ -795,10 +802,16 @@ export class Archive implements ArchiveQueries {
     const chosen = best
     return {
       ranges: chosen.values.map((v) => ({ index: chosen.index, lower: [v, from], upper: [v, to] })),
-      // the action ranges of a category may hold events of that action with other categories: keep the test
+      // the action ranges of a category may hold events of that action with other categories, and a site's
+      // range events of another product (mixed): keep the test
       residual:
-        candidates.length > 1 || hasText || chosen.dim === 'cat'
-          ? matcher(filter, new Set(chosen.dim === 'cat' ? ['time'] : [chosen.dim, 'time']))
+        candidates.length > 1 || hasText || chosen.dim === 'cat' || (chosen.dim === 'product' && productMixed)
+          ? matcher(
+              filter,
+              new Set(
+                chosen.dim === 'cat' || (chosen.dim === 'product' && productMixed) ? ['time'] : [chosen.dim, 'time'],
+              ),
+            )
           : undefined,
       estimate: chosen.estimate,
     }

@@ -423,4 +423,25 @@ describe('packed keys', () => {
     expect(packKey('not-hex')).toBe('not-hex')
     expect(unpackKey('not-hex')).toBe('not-hex')
   })
+
+  it('a product filter follows each event, also on a site whose product was changed in the options', async () => {
+    const a = fresh()
+    const asJira = { id: 'site-x', product: 'jira' as const, deployment: 'cloud' as const }
+    const asConfluence = { ...asJira, product: 'confluence' as const }
+    await a.storeFor(asJira).commit('x', fakeDocs(10, Date.UTC(2025, 0, 10), 'https://x.example'), {})
+    await a.storeFor(asConfluence).commit('x', fakeDocs(5, Date.UTC(2025, 0, 11), 'https://x.example', 100), {})
+    for (const [product, n] of [
+      ['confluence', 5],
+      ['jira', 10],
+    ] as const) {
+      const filter: EventFilter = { products: [product] }
+      const listed = await allPages(a, filter, 4)
+      expect(listed, product).toHaveLength(n)
+      expect((await a.countEvents(filter)).count).toBe(n)
+      const iterated: string[] = []
+      for await (const page of a.iterate(filter, 3)) iterated.push(...page.map((e) => e.key))
+      expect(iterated).toEqual(listed)
+      for (const e of (await a.recentEvents(filter, { limit: 20 })).events) expect(e.product).toBe(product)
+    }
+  })
 })
