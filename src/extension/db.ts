@@ -824,7 +824,7 @@ export class Archive implements ArchiveQueries {
    */
   async recentEvents(filter: EventFilter, options: RecentOptions): Promise<RecentPage> {
     const before = options.before && { ts: options.before.ts, key: packKey(options.before.key) }
-    const { rows, truncated } = await this.readPage(
+    const { rows, truncated, resumeAt } = await this.readPage(
       filter,
       options.limit,
       before,
@@ -833,7 +833,13 @@ export class Archive implements ArchiveQueries {
     const events = rows.map(toStored)
     const last = events[events.length - 1]
     const cursor = last && { ts: last.ts, key: last.key }
-    return { events, next: truncated || rows.length === options.limit ? cursor : undefined, truncated }
+    // a search that stopped at its scan limit goes on from where it stopped, even when it found nothing yet
+    const resume = resumeAt && { ts: resumeAt.ts, key: unpackKey(resumeAt.key) }
+    return {
+      events,
+      next: rows.length === options.limit ? cursor : truncated ? (resume ?? cursor) : undefined,
+      truncated,
+    }
   }
 
   /** `before` holds a packed key here. */
@@ -844,13 +850,16 @@ export class Archive implements ArchiveQueries {
     scanLimit: number,
     /** An extra condition (dashboard flags); like text, it makes the read stop after scanLimit rows. */
     extra?: (row: EventRow) => boolean,
-  ): Promise<{ rows: EventRow[]; truncated: boolean }> {
+  ): Promise<{ rows: EventRow[]; truncated: boolean; resumeAt?: { ts: number; key: string } }> {
     if (limit <= 0) return { rows: [], truncated: false }
     const plan = await this.plan(filter)
     const capped = !!filter.text?.trim() || extra !== undefined
     const residual = extra && plan.residual ? (r: EventRow) => plan.residual!(r) && extra(r) : (extra ?? plan.residual)
     const perRangeScan = Math.max(1, Math.ceil(scanLimit / plan.ranges.length))
     let truncated = false
+    // The newest position at which a range stopped at its scan limit: rows older than it may still be unread in
+    // that range, so none of them is handed out before it (the next page goes on from there, `resumeAt`).
+    let frontier: { ts: number; key: string } | undefined
     // A k-way merge that reads each range in small batches and only reads on from the range whose rows are
     // being taken: "newest 50 of 5 sites" reads about 60 rows, not 5 × 50.
     const batch = plan.ranges.length === 1 ? limit : Math.min(limit, Math.ceil(limit / plan.ranges.length) + 2)
@@ -886,6 +895,8 @@ export class Archive implements ArchiveQueries {
           if (n <= 0) {
             truncated = true
             r.done = true
+            const at = r.pos ?? before
+            if (at && (!frontier || compareNewestFirst(at, frontier) < 0)) frontier = { ts: at.ts, key: at.key }
             break
           }
         }
@@ -906,9 +917,10 @@ export class Archive implements ArchiveQueries {
         if (r.buffer.length && (!best || compareNewestFirst(r.buffer[0]!, best.buffer[0]!) < 0)) best = r
       }
       if (!best) break
+      if (frontier && compareNewestFirst(best.buffer[0]!, frontier) > 0) break
       out.push(best.buffer.shift()!)
     }
-    return { rows: out, truncated }
+    return { rows: out, truncated, resumeAt: frontier }
   }
 
   /**

@@ -257,14 +257,48 @@ describe('archive queries', () => {
     expect(f.actions.reduce((s, x) => s + x.count, 0)).toBe(200)
   })
 
-  it('text search stops at the scan limit and says so', async () => {
+  it('text search stops at the scan limit, says so, and goes on from there until the archive is read', async () => {
     const { a } = await seeded()
     const page = await a.recentEvents({ text: 'no such text' }, { limit: 10, scanLimit: 50 })
     expect(page.events).toEqual([])
     expect(page.truncated).toBe(true)
-    expect(page.next).toBeUndefined()
+    expect(page.next).toBeDefined() // nothing found yet, but not everything read: where to go on from
+    let next = page.next
+    let steps = 1
+    while (next && steps < 100) {
+      const more = await a.recentEvents({ text: 'no such text' }, { limit: 10, scanLimit: 50, before: next })
+      expect(more.events).toEqual([])
+      next = more.next
+      steps++
+    }
+    expect(next).toBeUndefined()
+    expect(steps).toBeGreaterThan(2)
     const full = await a.recentEvents({ text: 'no such text' }, { limit: 10 })
     expect(full.truncated).toBe(false)
+  })
+
+  it('a text search paged with a small scan limit over several sites finds every match, in order, once', async () => {
+    const { a } = await seeded()
+    for (const text of ['user1', 'login', 'created']) {
+      const want: string[] = []
+      for await (const p of a.iterate({ text }, 1000)) want.push(...p.map((e) => e.key))
+      expect(want.length, text).toBeGreaterThan(3)
+      for (const [limit, scanLimit] of [
+        [5, 7],
+        [3, 40],
+        [20, 13],
+      ] as const) {
+        const got: string[] = []
+        let before: { ts: number; key: string } | undefined
+        for (let i = 0; i < 1000; i++) {
+          const page = await a.recentEvents({ text }, { limit, scanLimit, before })
+          got.push(...page.events.map((e) => e.key))
+          if (!page.next) break
+          before = page.next
+        }
+        expect(got, `${text} ${limit}/${scanLimit}`).toEqual(want)
+      }
+    }
   })
 
   it('aggregates for the dashboard, from counters and from a filtered scan', async () => {

@@ -154,6 +154,12 @@ export function Popup() {
       )
   }, [list, settled, toRow])
 
+  // A search that stopped at its scan limit before finding anything goes on by itself ("Searching older
+  // events…"): with no row there is no list to scroll, and stopping there would look like "no match".
+  useEffect(() => {
+    if (!list.loading && !list.error && list.rows.length === 0 && list.next) loadMore()
+  }, [list, loadMore])
+
   const openDetail = useCallback(async (row: EventRow) => {
     const event = await archive().getEvent(row.key)
     if (event) setDetail(event)
