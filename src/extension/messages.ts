@@ -166,6 +166,8 @@ export type Request =
   /** Removes the collector, its secret and its queued outbox entries. */
   | { type: 'removeCollector'; collectorId: string }
   | { type: 'pushNow'; collectorId?: string }
+  /** The entries a collector rejected go back into its queue (after the cause was fixed), and a push starts. */
+  | { type: 'requeueRejected'; collectorId: string }
   | { type: 'getCollectorStatus' }
 
 export type RequestType = Request['type']
@@ -184,6 +186,7 @@ export interface ResponseMap {
   saveCollector: CollectorView
   removeCollector: { removed: boolean }
   pushNow: { started: string[] }
+  requeueRejected: { requeued: number }
   getCollectorStatus: CollectorStatusView[]
 }
 
@@ -223,6 +226,7 @@ const REQUEST_TYPES: ReadonlySet<string> = new Set<RequestType>([
   'saveCollector',
   'removeCollector',
   'pushNow',
+  'requeueRejected',
   'getCollectorStatus',
 ])
 

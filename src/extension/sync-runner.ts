@@ -515,6 +515,11 @@ export class Background {
         void this.pushAll(true, m.collectorId)
         return { started: ids }
       }
+      case 'requeueRejected': {
+        const requeued = await this.archive.outbox.requeueRejected(m.collectorId, this.now())
+        if (requeued > 0) void this.pushAll(true, m.collectorId)
+        return { requeued }
+      }
       case 'getCollectorStatus':
         return this.collectorStatuses()
     }

@@ -410,4 +410,38 @@ describe('background: collectors', () => {
     await bg.enforceRetention()
     expect(await archive.totalEvents()).toBe(5)
   })
+
+  it('rejected events can be queued again once the cause is fixed, and then go out', async () => {
+    let refuse = true
+    let delivered = 0
+    const fetch = async (url: string, init: RequestInit): Promise<Response> => {
+      if (url.startsWith('https://collector.example')) {
+        if (refuse) return new Response('{"error":"mapping conflict"}', { status: 400 })
+        delivered += String(init.body).trim().split('\n').length
+        return new Response('{}', { status: 200 })
+      }
+      return jira.fetch(url, init)
+    }
+    bg = new Background({ archive, fetch, now: () => clock })
+    const saved = await call<{ id: string }>({
+      type: 'saveCollector',
+      collector: {
+        kind: 'http-ndjson',
+        url: 'https://collector.example/ingest',
+        auth: { scheme: 'none' },
+        enabled: true,
+      },
+    })
+    jira.add(6)
+    await addSite()
+    await bg.pushAll(true)
+    const status = async () =>
+      (await call<{ backlog: number; rejectedBacklog: number }[]>({ type: 'getCollectorStatus' }))[0]!
+    expect(await status()).toMatchObject({ backlog: 0, rejectedBacklog: 6 })
+    refuse = false
+    expect(await call({ type: 'requeueRejected', collectorId: saved.id })).toEqual({ requeued: 6 })
+    await bg.pushAll(true)
+    expect(await status()).toMatchObject({ backlog: 0, rejectedBacklog: 0 })
+    expect(delivered).toBe(6)
+  })
 })

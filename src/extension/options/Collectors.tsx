@@ -7,7 +7,7 @@ import type { CollectorDraft, CollectorStatusView, CollectorView, SiteView } fro
 import { send } from '../messages'
 import { CollectorStatusLine } from '../ui/CollectorStatusLine'
 import { siteLabel } from '../ui/FilterBar'
-import { PRODUCT_LABELS } from '../ui/format'
+import { formatCount, PRODUCT_LABELS } from '../ui/format'
 import { errorText } from '../ui/words'
 
 export const SINK_LABELS: Record<SinkKind, string> = {
@@ -102,6 +102,19 @@ export function Collectors(props: {
       setMessage(`Push failed: ${errorText(e)}`)
     }
   }
+  const requeue = async (c: CollectorView) => {
+    try {
+      const { requeued } = await send({ type: 'requeueRejected', collectorId: c.id })
+      setMessage(
+        requeued
+          ? `${formatCount(requeued)} rejected events queued again for ${c.name || c.url}.`
+          : 'Nothing rejected.',
+      )
+      props.onChanged()
+    } catch (e) {
+      setMessage(`Not queued again: ${errorText(e)}`)
+    }
+  }
   const remove = async (c: CollectorView) => {
     try {
       await send({ type: 'removeCollector', collectorId: c.id })
@@ -128,6 +141,15 @@ export function Collectors(props: {
               <button type="button" onClick={() => pushNow(c.id)} aria-label={`Push now to ${c.name || c.url}`}>
                 Push now
               </button>
+              {(byId.get(c.id)?.rejectedBacklog ?? 0) > 0 && (
+                <button
+                  type="button"
+                  onClick={() => requeue(c)}
+                  aria-label={`Send the rejected events to ${c.name || c.url} again`}
+                >
+                  Retry rejected
+                </button>
+              )}
               <button type="button" onClick={() => setEditing(valuesOf(c))} aria-label={`Edit ${c.name || c.url}`}>
                 Edit
               </button>
