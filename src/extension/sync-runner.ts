@@ -501,6 +501,9 @@ export class Background {
         const collector: CollectorConfig = { ...m.collector, id: m.collector.id ?? crypto.randomUUID() }
         createSink(collector, m.secret ?? (await config.getCollectorSecret(collector.id)))
         await config.putCollector(collector, m.secret)
+        // changed settings (credentials, URL) deserve a try now, not after the backoff of the old ones
+        if (m.collector.id)
+          await this.archive.outbox.updateStatus(collector.id, { consecutiveFailures: 0, retryAt: undefined })
         return { ...collector, hasSecret: (await config.getCollectorSecret(collector.id)) !== undefined }
       }
       case 'removeCollector': {

@@ -37,6 +37,7 @@ describe('atlassian-audit push arguments', () => {
         /--auth splunk needs the secret in the environment variable COLLECTOR_TOKEN/,
       ],
       [['--collector', 'elasticsearch', '--url'], /--url needs a value/],
+      [['--collector', 'http-ndjson', '--url', 'https://x', '--header', 'no colon'], /--header must be "Name: value"/],
     ]
     for (const [args, message] of cases) {
       const r = await push(args)

@@ -134,16 +134,33 @@ describe('atlassian-audit push against nginx', () => {
     void nginx
       .waitFor((r) => r.filter((x) => x.status === 503).length >= 3, 60_000)
       .then(() => nginx.setFailure('hec', 503, false))
-    const run = await push(['--collector', 'splunk-hec', '--url', nginx.baseUrl, '--batch-size', '50'], ndjson, {
-      COLLECTOR_TOKEN: CREDS.hecToken,
-    })
+    const run = await push(
+      [
+        '--collector',
+        'splunk-hec',
+        '--url',
+        nginx.baseUrl,
+        '--batch-size',
+        '50',
+        '--splunk-index',
+        'atlassian',
+        '--splunk-sourcetype',
+        'atlassian:audit:test',
+        '--header',
+        'X-Source: atlassian-audit',
+      ],
+      ndjson,
+      { COLLECTOR_TOKEN: CREDS.hecToken },
+    )
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toMatch(/Splunk HEC answered HTTP 503 code 9: Server is busy; retrying 50 documents in/)
     expect(run.verdict).toMatch(/267 of 267 documents accepted by splunk-hec at .*; \d+ retries$/)
-    const events = (await nginx.acceptedSettled())
+    const envelopes = (await nginx.acceptedSettled())
       .flatMap((r) => r.body.split('\n').filter(Boolean))
-      .map((l) => JSON.parse(l).event)
+      .map((l) => JSON.parse(l))
+    const events = envelopes.map((e) => e.event)
     expect(new Set(events.map(sinkKey))).toEqual(new Set(keys))
+    for (const e of envelopes) expect(e).toMatchObject({ index: 'atlassian', sourcetype: 'atlassian:audit:test' })
   })
 
   it('wrong credentials: exit 1 with one clear line, no secret', async () => {

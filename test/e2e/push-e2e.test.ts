@@ -86,9 +86,12 @@ describe('Chromium: push to a collector through the outbox, across nginx downtim
     await options.getByLabel('Collector authentication').selectOption('basic')
     await options.getByLabel('User name').fill(CREDS.esUser)
     await options.getByLabel('Collector secret').fill(CREDS.esPassword)
+    await options.getByLabel(/^Extra headers/).fill('X-Source: atlassian-audit\nX-Team:  secops ')
     await options.getByRole('button', { name: 'Save collector' }).click()
     await expect.poll(() => options.locator('[data-collector-id]').count()).toBe(1)
     expect(await options.content()).not.toContain(CREDS.esPassword)
+    const [saved] = await background<{ headers?: Record<string, string> }[]>(ext, { type: 'listCollectors' })
+    expect(saved?.headers).toEqual({ 'X-Source': 'atlassian-audit', 'X-Team': 'secops' })
 
     const since = new Date().toISOString()
     await fillSiteForm(options, {

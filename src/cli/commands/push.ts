@@ -16,10 +16,12 @@ const KINDS: readonly SinkKind[] = ['elasticsearch', 'splunk-hec', 'http-ndjson'
 
 export const PUSH_USAGE = `Usage: atlassian-audit push --collector elasticsearch|splunk-hec|http-ndjson --url URL [--username NAME]
          [--auth none|basic|bearer|apikey|splunk|header:NAME] [--data-stream-namespace NS] [--batch-size N] [--gzip]
-         [--max-retry-time SECONDS] [--timeout SECONDS]
+         [--max-retry-time SECONDS] [--timeout SECONDS] [--header 'Name: value']... [--splunk-index INDEX]
+         [--splunk-sourcetype SOURCETYPE]
 Reads ECS NDJSON on stdin. The password, token or API key comes from the environment variable COLLECTOR_TOKEN.
   elasticsearch  --url is the cluster base URL (requests go to /_bulk; data streams logs-atlassian_<product>.audit-<NS>)
-  splunk-hec     --url is the HEC base URL (requests go to /services/collector/event)
+  splunk-hec     --url is the HEC base URL (requests go to /services/collector/event); --splunk-index and
+                 --splunk-sourcetype set the envelope's index and sourcetype (default atlassian:audit:ecs)
   http-ndjson    --url is the full endpoint
 Plain http:// is accepted only for loopback addresses.
 Default --auth: elasticsearch basic with --username, else apikey; splunk-hec splunk; http-ndjson bearer when
@@ -36,6 +38,7 @@ interface PushOptions {
 
 function parseArgs(args: string[], env: CliIO['env']): PushOptions {
   const values = new Map<string, string>()
+  const headers: Record<string, string> = {}
   let gzip = false
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]
@@ -57,12 +60,22 @@ function parseArgs(args: string[], env: CliIO['env']): PushOptions {
         'batch-size',
         'max-retry-time',
         'timeout',
+        'header',
+        'splunk-index',
+        'splunk-sourcetype',
       ].includes(name)
     ) {
       throw new UsageError(`unknown option --${name}`)
     }
     const value = m[2] ?? args[++i]
     if (value === undefined) throw new UsageError(`--${name} needs a value`)
+    if (name === 'header') {
+      // repeatable; not for secrets (they would be in the shell history): use --auth header:NAME
+      const colon = value.indexOf(':')
+      if (colon <= 0) throw new UsageError(`--header must be "Name: value" (got "${value}")`)
+      headers[value.slice(0, colon).trim()] = value.slice(colon + 1).trim()
+      continue
+    }
     values.set(name, value)
   }
   const kind = values.get('collector')
@@ -114,6 +127,9 @@ function parseArgs(args: string[], env: CliIO['env']): PushOptions {
     gzip,
     timeoutMs,
   }
+  if (Object.keys(headers).length) config.headers = headers
+  if (values.has('splunk-index')) config.splunkIndex = values.get('splunk-index')
+  if (values.has('splunk-sourcetype')) config.splunkSourcetype = values.get('splunk-sourcetype')
   return { config, secret, maxRetryMs }
 }
 

@@ -40,6 +40,10 @@ interface Values {
   username: string
   headerName: string
   namespace: string
+  /** Extra request headers, one `Name: value` a line. */
+  headers: string
+  splunkIndex: string
+  splunkSourcetype: string
   batchSize: string
   gzip: boolean
   enabled: boolean
@@ -56,6 +60,9 @@ const NEW_COLLECTOR: Values = {
   username: '',
   headerName: '',
   namespace: 'default',
+  headers: '',
+  splunkIndex: '',
+  splunkSourcetype: '',
   batchSize: '',
   gzip: false,
   enabled: true,
@@ -74,6 +81,11 @@ function valuesOf(c: CollectorView): Values {
     username: c.auth.username ?? '',
     headerName: c.auth.headerName ?? '',
     namespace: c.namespace ?? 'default',
+    headers: Object.entries(c.headers ?? {})
+      .map(([k, val]) => `${k}: ${val}`)
+      .join('\n'),
+    splunkIndex: c.splunkIndex ?? '',
+    splunkSourcetype: c.splunkSourcetype ?? '',
     batchSize: c.batchSize ? String(c.batchSize) : '',
     gzip: Boolean(c.gzip),
     enabled: c.enabled !== false,
@@ -191,7 +203,10 @@ function CollectorForm(props: { initial: Values; sites: SiteView[]; onDone: (mes
   const [secret, setSecret] = useState('')
   const [error, setError] = useState('')
   const set = (key: keyof Values) => (e: Event) =>
-    setV((prev) => ({ ...prev, [key]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value }))
+    setV((prev) => ({
+      ...prev,
+      [key]: (e.currentTarget as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement).value,
+    }))
   const toggle = <T extends string>(list: T[], value: T, on: boolean) =>
     on ? [...new Set([...list, value])] : list.filter((x) => x !== value)
 
@@ -223,6 +238,18 @@ function CollectorForm(props: { initial: Values; sites: SiteView[]; onDone: (mes
     if (v.auth === 'basic') draft.auth.username = v.username.trim()
     if (v.auth === 'header') draft.auth.headerName = v.headerName.trim()
     if (v.kind === 'elasticsearch') draft.namespace = v.namespace.trim() || 'default'
+    if (v.kind === 'splunk-hec') {
+      if (v.splunkIndex.trim()) draft.splunkIndex = v.splunkIndex.trim()
+      if (v.splunkSourcetype.trim()) draft.splunkSourcetype = v.splunkSourcetype.trim()
+    }
+    const headers: Record<string, string> = {}
+    for (const line of v.headers.split('\n')) {
+      if (!line.trim()) continue
+      const colon = line.indexOf(':')
+      if (colon <= 0) return setError(`Extra headers: write one "Name: value" a line (not "${line.trim()}").`)
+      headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
+    }
+    if (Object.keys(headers).length) draft.headers = headers
     const batch = Number(v.batchSize)
     if (batch > 0) draft.batchSize = Math.floor(batch)
     // Requested inside the click: the browser shows the prompt only during a user gesture.
@@ -306,6 +333,30 @@ function CollectorForm(props: { initial: Values; sites: SiteView[]; onDone: (mes
             <input id={`${id}-ns`} type="text" value={v.namespace} onInput={set('namespace')} />
           </div>
         )}
+        {v.kind === 'splunk-hec' && (
+          <>
+            <div class="field">
+              <label for={`${id}-index`}>Splunk index (optional)</label>
+              <input id={`${id}-index`} type="text" value={v.splunkIndex} onInput={set('splunkIndex')} />
+            </div>
+            <div class="field">
+              <label for={`${id}-sourcetype`}>Splunk sourcetype (optional)</label>
+              <input
+                id={`${id}-sourcetype`}
+                type="text"
+                value={v.splunkSourcetype}
+                onInput={set('splunkSourcetype')}
+                placeholder="atlassian:audit:ecs"
+              />
+            </div>
+          </>
+        )}
+        <div class="field wide-field">
+          <label for={`${id}-headers`}>
+            Extra headers (optional, one "Name: value" a line; not for secrets: use a Custom header authentication)
+          </label>
+          <textarea id={`${id}-headers`} rows={2} value={v.headers} onInput={set('headers')} spellcheck={false} />
+        </div>
         <div class="field">
           <label for={`${id}-batch`}>Batch size (events)</label>
           <input
