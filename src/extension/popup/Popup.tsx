@@ -90,11 +90,23 @@ export function Popup() {
   }, [])
 
   const [reloadTick, setReloadTick] = useState(0)
+  // New events reload the list, but not under the admin's hands while a sync runs (the status is polled every
+  // 700 ms then, and each reload would throw away the pages loaded and the scroll position): during a run only
+  // an empty list is reloaded; the rest waits for the end of the run.
+  const listEmpty = useRef(true)
+  listEmpty.current = list.rows.length === 0
+  const reloadPending = useRef(false)
   const refreshStatus = useCallback(() => {
     send({ type: 'getStatus' }).then(
       (next) =>
         setStatus((prev) => {
-          if (prev && prev.totalEvents !== next.totalEvents) setReloadTick((t) => t + 1)
+          if (!prev) return next
+          const runningNow = next.sites.some((s) => s.running)
+          if (prev.totalEvents !== next.totalEvents) reloadPending.current = true
+          if (reloadPending.current && (!runningNow || listEmpty.current)) {
+            reloadPending.current = false
+            setReloadTick((t) => t + 1)
+          }
           return next
         }),
       () => {},
