@@ -9,8 +9,8 @@
 import browser from 'webextension-polyfill'
 import type { FetchLike } from '../core/atlassian/client'
 import { connect } from '../core/atlassian/connect'
-import { AtlassianError } from '../core/atlassian/errors'
-import type { Credential, Site } from '../core/model'
+import { AtlassianError, AuthConfigError } from '../core/atlassian/errors'
+import { AUTH_MODES, type Credential, DEPLOYMENTS, PRODUCTS, type Site } from '../core/model'
 import { createSink } from '../core/sinks'
 import { CollectorError } from '../core/sinks/errors'
 import { type DeliverReport, deliver } from '../core/sinks/outbox'
@@ -72,6 +72,7 @@ export function classify(error: unknown): CodedResult {
   if (name === 'AbortError' || name === 'TimeoutError')
     return { code: 'unreachable', message: 'The request timed out.' }
   // Unknown errors may quote a request; keep only their kind, never their text.
+  console.error('atlassian-audit: unexpected failure', name || 'unknown error')
   return { code: 'error', message: `Unexpected failure (${name || 'unknown error'}). See the extension's console.` }
 }
 
@@ -395,6 +396,12 @@ export class Background {
   }
 
   private siteFromDraft(draft: SiteDraft, id: string): Site {
+    // a message from a page is checked like any input: a clear invalid-config, not a TypeError
+    if (typeof draft?.url !== 'string' || !draft.url.trim()) throw new AuthConfigError('Enter the site URL.')
+    if (!PRODUCTS.includes(draft.product)) throw new AuthConfigError(`Unknown product "${String(draft.product)}".`)
+    if (!DEPLOYMENTS.includes(draft.deployment))
+      throw new AuthConfigError(`Unknown deployment "${String(draft.deployment)}".`)
+    if (!AUTH_MODES.includes(draft.auth)) throw new AuthConfigError(`Unknown sign-in mode "${String(draft.auth)}".`)
     const site: Site = {
       id,
       url: normalizeUrl(draft.url),

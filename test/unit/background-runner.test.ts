@@ -277,6 +277,23 @@ describe('background: alarms, badge, settings, retention', () => {
     expect(kept).toEqual(Array.from({ length: 20 }, (_, i) => 50 - i))
   })
 
+  it('a site draft without a URL or with an unknown product, deployment or sign-in mode is invalid-config', async () => {
+    const base = { url: `${SITE_URL}/`, product: 'jira', deployment: 'cloud', auth: 'basic', email: 'a@b.c' }
+    for (const [site, words] of [
+      [{ ...base, url: undefined }, /site URL/],
+      [{ ...base, url: '  ' }, /site URL/],
+      [{ ...base, product: 'trello' }, /Unknown product "trello"/],
+      [{ ...base, deployment: 'server' }, /Unknown deployment/],
+      [{ ...base, auth: 'kerberos' }, /Unknown sign-in mode/],
+    ] as const) {
+      for (const type of ['saveSite', 'testConnection'] as const) {
+        const answer = (await bg.handle({ type, site, secret: TOKEN })) as Envelope<unknown> | { code: string }
+        const result = 'ok' in answer ? (answer.ok ? answer.value : answer.error) : answer
+        expect(result, `${type} ${JSON.stringify(site)}`).toMatchObject({ code: 'invalid-config', message: words })
+      }
+    }
+  })
+
   it('rejects unknown messages with an error envelope', async () => {
     expect(await bg.handle({ type: 'dropTables' })).toMatchObject({ ok: false, error: { code: 'error' } })
     expect(await bg.handle('x')).toMatchObject({ ok: false })
