@@ -27,6 +27,12 @@ export type Emit = (docs: EcsDocument[]) => Promise<void>
 export class StateFileStore implements Store {
   private data: StateFile = { version: 1, streams: {} }
   private readonly keySets = new Map<string, Map<string, number | null>>()
+  /**
+   * Every key emitted in this run, per stream. The key map above is pruned to what the *next* run may meet
+   * (`retain`), but within a run records pushed down by inserts can come back further than that: this set,
+   * never pruned, keeps them from being emitted twice (one short string per record of the run).
+   */
+  private readonly emitted = new Map<string, Set<string>>()
 
   /** `file` undefined: nothing persists (one-shot fetch); keys are kept for the whole run. */
   private constructor(
@@ -75,12 +81,15 @@ export class StateFileStore implements Store {
     info: CommitInfo = {},
   ): Promise<EcsDocument[]> {
     const keys = this.keysOf(streamId)
+    let emitted = this.emitted.get(streamId)
+    if (!emitted) this.emitted.set(streamId, (emitted = new Set()))
     const added: EcsDocument[] = []
     const addedKeys: [string, number | null][] = []
     for (let i = 0; i < docs.length; i++) {
       const key = documentKey(docs[i])
-      if (keys.has(key)) continue
+      if (keys.has(key) || emitted.has(key)) continue
       keys.set(key, info.recordTimes?.[i] ?? null)
+      emitted.add(key)
       addedKeys.push([key, info.recordTimes?.[i] ?? null])
       added.push(docs[i])
     }
@@ -88,7 +97,10 @@ export class StateFileStore implements Store {
       if (added.length) await this.emit(added)
     } catch (e) {
       // Not emitted: forget the keys so that a retry of this commit emits them.
-      for (const [k] of addedKeys) keys.delete(k)
+      for (const [k] of addedKeys) {
+        keys.delete(k)
+        emitted.delete(k)
+      }
       throw e
     }
     if (this.file && info.retain) {

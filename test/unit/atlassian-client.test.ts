@@ -324,6 +324,25 @@ describe('typed failures', () => {
       /Standard or Premium/,
     ],
     [
+      '403 organization without Atlassian Guard',
+      json(
+        {
+          errors: [
+            {
+              status: '403',
+              title: 'Forbidden',
+              detail:
+                'Audit log is not available for this organization. Subscribe to Atlassian Guard to access audit log events.',
+            },
+          ],
+        },
+        403,
+      ),
+      'basic', // (the body decides; the setup's target is a Confluence site)
+      NoAuditLogPlanError,
+      /organization audit log needs an Atlassian Guard/,
+    ],
+    [
       '404 missing API',
       json({ message: 'null for uri' }, 404),
       'pat',

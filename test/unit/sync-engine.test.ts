@@ -437,6 +437,31 @@ describe('Confluence DC legacy dates (their text format is UNCONFIRMED)', () => 
   })
 })
 
+describe('an upper bound in the future', () => {
+  it('is capped at now: a record written after the run is collected by the next one', async () => {
+    for (const kind of ['jira-cloud', 'dc'] as const) {
+      const stub = new Stub(kind)
+      for (let i = 0; i < 5; i++) stub.add(stub.clock - 60_000 * (i + 1))
+      const product: Product = kind === 'jira-cloud' ? 'jira' : 'confluence'
+      const { emitted, open } = await emittingStore(path.join(tmp, `future-${kind}.json`))
+      const log: string[] = []
+      const first = await syncStream(target(stub, product), await open(), {
+        limit: 25,
+        now: () => stub.clock,
+        until: stub.clock + 3_600_000,
+        log: (l) => log.push(l),
+      })
+      expect(first.checkpoint).toBeLessThanOrEqual(stub.clock + 1000)
+      expect(log.join('\n')).toMatch(/in the future: collecting up to now/)
+      const late = stub.add(stub.clock + 5_000)
+      stub.clock += 60_000
+      await syncStream(target(stub, product), await open(), { limit: 25, now: () => stub.clock })
+      expect(emitted.map(uidOf)).toContain(late.uid)
+      expect(emitted).toHaveLength(6)
+    }
+  })
+})
+
 describe('syncAll', () => {
   it('runs sites independently: one failing site does not stop the others', async () => {
     const ok1 = new Stub('jira-cloud')

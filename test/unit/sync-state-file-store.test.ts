@@ -34,6 +34,23 @@ describe('StateFileStore', () => {
     expect(emitted).toEqual(['a', 'b', 'c', 'a'])
   })
 
+  it('within one run, a key pruned from the file is still never emitted twice', async () => {
+    const file = path.join(tmp, 'run.json')
+    const emitted: string[] = []
+    const s = await StateFileStore.open(file, async (docs) => void emitted.push(...docs.map((d) => d.event.hash)))
+    // the retained range moves on with every page; records pushed down by inserts come back pages later
+    await s.commit('s', [doc('p'), doc('q')], { v: 1 }, { recordTimes: [50, 40], retain: [{ from: 45, to: 60 }] })
+    await s.commit('s', [doc('r')], { v: 2 }, { recordTimes: [30], retain: [{ from: 25, to: 35 }] })
+    await s.commit(
+      's',
+      [doc('q'), doc('p'), doc('s')],
+      { v: 3 },
+      { recordTimes: [40, 50, 20], retain: [{ from: 15, to: 25 }] },
+    )
+    expect(emitted).toEqual(['p', 'q', 'r', 's'])
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')).streams.s.keys)).toEqual(['s'])
+  })
+
   it('does not record keys (nor the state) when emitting fails', async () => {
     const file = path.join(tmp, 'b.json')
     let fail = true

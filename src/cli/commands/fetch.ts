@@ -154,7 +154,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const onSignal = () => controller.abort(new Error('interrupted'))
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  let redact = (s: string) => s.split(secret).join('[redacted]')
+  // (the client's redaction has the same floor: a one-letter "secret" would mangle every word that holds it)
+  let redact = (s: string) => (secret.length >= 4 ? s.split(secret).join('[redacted]') : s)
   const progress = (line: string) => {
     if (!quiet) io.stderr.write(`${redact(line)}\n`)
   }

@@ -389,9 +389,9 @@ export class AtlassianClient {
     }
     if (
       (status === 403 || status === 404) &&
-      /free (plan|edition)|free plans?\b|not entitled to|upgrade to/i.test(body)
+      /free (plan|edition)|free plans?\b|not entitled to|upgrade to|subscribe to atlassian (guard|access)/i.test(body)
     ) {
-      return new NoAuditLogPlanError(origin, { status })
+      return new NoAuditLogPlanError(origin, { status, organization: /atlassian (guard|access)/i.test(body) })
     }
     if (status === 403) {
       if (auth.mode === 'scoped' && /scope/i.test(body)) {

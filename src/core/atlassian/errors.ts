@@ -75,10 +75,13 @@ export class NotAdminError extends AtlassianError {
 
 export class NoAuditLogPlanError extends AtlassianError {
   readonly code = 'no-audit-log-plan'
-  constructor(origin: string, details: ErrorDetails = {}) {
+  constructor(origin: string, details: ErrorDetails & { organization?: boolean } = {}) {
     super(
-      `${origin} has no audit log on its current plan (HTTP ${details.status ?? 403}: Free plan). ` +
-        'Audit logs need a Standard or Premium plan; ask the site owner to upgrade, or remove this site.',
+      details.organization
+        ? `${origin} has no organization audit log for this organization (HTTP ${details.status ?? 403}). ` +
+            'The organization audit log needs an Atlassian Guard (formerly Access) subscription.'
+        : `${origin} has no audit log on its current plan (HTTP ${details.status ?? 403}: Free plan). ` +
+            'Audit logs need a Standard or Premium plan; ask the site owner to upgrade, or remove this site.',
       { ...details, origin },
     )
   }

@@ -44,6 +44,8 @@ export const DEFAULT_OVERLAP_MS = 10 * 60_000
 const FOREVER = Number.MAX_SAFE_INTEGER
 /** Most full re-reads of one millisecond whose records do not fit in one page (see readMillisecond). */
 const TIE_PASSES = 8
+/** Most pages one pass of readMillisecond reads. */
+const TIE_PAGES = 100
 
 export interface SyncOptions {
   signal?: AbortSignal
@@ -183,7 +185,7 @@ async function syncWindows(ctx: Context): Promise<void> {
     // The resumed window ended in the past: continue to now, unless the caller pinned the upper bound.
     if (opts.until !== undefined) return
   }
-  const until = opts.until ?? ctx.now()
+  const until = pinnedUntil(ctx)
   let run: RunState
   if (state.checkpoint !== undefined) {
     if (until <= state.checkpoint - ctx.overlap) return
@@ -503,6 +505,11 @@ async function readMillisecond(ctx: Context, pager: ReadAhead, t: number): Promi
       pages++
       const limit = page.limit !== undefined ? Math.min(page.limit, ctx.limit) : ctx.limit
       if (page.records.length === 0 || page.records.length < limit) break
+      if (pages >= TIE_PAGES) {
+        // a server that keeps adding records to one millisecond faster than they are read: not forever
+        ctx.log(`${new Date(t).toISOString()}: more than ${pages} pages in one millisecond; reading on`)
+        break
+      }
     }
     if (pages === 1) break // one page held them all: nothing could move across a boundary
     if (total !== undefined ? found.size >= total : found.size === before) break
@@ -511,12 +518,24 @@ async function readMillisecond(ctx: Context, pager: ReadAhead, t: number): Promi
   return [...found.values()]
 }
 
+/**
+ * The run's upper bound: the caller's, but never later than now. A checkpoint in the future would make the
+ * next run start after records that are written between now and then, and they would never be collected.
+ */
+function pinnedUntil(ctx: Context): number {
+  const now = ctx.now()
+  const asked = ctx.opts.until
+  if (asked === undefined) return now
+  if (asked > now) ctx.log(`the upper bound ${new Date(asked).toISOString()} is in the future: collecting up to now`)
+  return Math.min(asked, now)
+}
+
 /** Ascending cursor stream (org events-stream): poll from the persisted cursor until a short page. */
 async function pollStream(ctx: Context): Promise<void> {
   const { target, opts } = ctx
   const { api } = target
   const state = asCursorState(await ctx.store.loadState(target.streamId), api)
-  const until = opts.until ?? ctx.now()
+  const until = pinnedUntil(ctx)
   if (state.cursor) ctx.result.resumed = state.checkpoint === undefined
   // Without a cursor (first poll), the stream starts at an event time; it stays the same until a cursor exists.
   const startedAt =
