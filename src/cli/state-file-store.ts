@@ -82,7 +82,10 @@ export class StateFileStore implements Store {
   ): Promise<EcsDocument[]> {
     const keys = this.keysOf(streamId)
     let emitted = this.emitted.get(streamId)
-    if (!emitted) this.emitted.set(streamId, (emitted = new Set()))
+    if (!emitted) {
+      emitted = new Set()
+      this.emitted.set(streamId, emitted)
+    }
     const added: EcsDocument[] = []
     const addedKeys: [string, number | null][] = []
     for (let i = 0; i < docs.length; i++) {
