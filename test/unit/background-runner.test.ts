@@ -382,19 +382,21 @@ describe('background: collectors', () => {
     expect(await call({ type: 'getCollectorStatus' })).toEqual([])
   })
 
-  it('a backlog goes out after a restart with nothing new to sync, and retention never deletes what waits for it', async () => {
-    let collectorDown = true
+  /**
+   * A background whose fetch answers the NDJSON collector at https://collector.example with `refusal()` when it
+   * gives a response, else accepts and counts the delivered lines; the collector is saved.
+   */
+  async function ndjsonCollector(refusal: () => Response | undefined) {
     let delivered = 0
     const fetch = async (url: string, init: RequestInit): Promise<Response> => {
-      if (url.startsWith('https://collector.example')) {
-        if (collectorDown) return new Response('down', { status: 503 })
-        delivered += String(init.body).trim().split('\n').length
-        return new Response('{}', { status: 200 })
-      }
-      return jira.fetch(url, init)
+      if (!url.startsWith('https://collector.example')) return jira.fetch(url, init)
+      const refused = refusal()
+      if (refused) return refused
+      delivered += String(init.body).trim().split('\n').length
+      return new Response('{}', { status: 200 })
     }
     bg = new Background({ archive, fetch, now: () => clock })
-    await call({
+    const saved = await call<{ id: string }>({
       type: 'saveCollector',
       collector: {
         kind: 'http-ndjson',
@@ -403,6 +405,12 @@ describe('background: collectors', () => {
         enabled: true,
       },
     })
+    return { id: saved.id, fetch, delivered: () => delivered }
+  }
+
+  it('a backlog goes out after a restart with nothing new to sync, and retention never deletes what waits for it', async () => {
+    let collectorDown = true
+    const c = await ndjsonCollector(() => (collectorDown ? new Response('down', { status: 503 }) : undefined))
     jira.add(12)
     await addSite()
     await bg.pushAll(false)
@@ -418,11 +426,11 @@ describe('background: collectors', () => {
     await fakeBrowser.alarms.clearAll()
     collectorDown = false
     clock += 60 * 60_000
-    bg = new Background({ archive, fetch, now: () => clock })
+    bg = new Background({ archive, fetch: c.fetch, now: () => clock })
     await bg.start()
     for (let i = 0; i < 100 && (await backlog()) > 0; i++) await new Promise((r) => setTimeout(r, 20))
     expect(await backlog()).toBe(0)
-    expect(delivered).toBe(12)
+    expect(c.delivered()).toBe(12)
     // delivered: now retention may delete them
     await bg.enforceRetention()
     expect(await archive.totalEvents()).toBe(5)
@@ -430,25 +438,9 @@ describe('background: collectors', () => {
 
   it('rejected events can be queued again once the cause is fixed, and then go out', async () => {
     let refuse = true
-    let delivered = 0
-    const fetch = async (url: string, init: RequestInit): Promise<Response> => {
-      if (url.startsWith('https://collector.example')) {
-        if (refuse) return new Response('{"error":"mapping conflict"}', { status: 400 })
-        delivered += String(init.body).trim().split('\n').length
-        return new Response('{}', { status: 200 })
-      }
-      return jira.fetch(url, init)
-    }
-    bg = new Background({ archive, fetch, now: () => clock })
-    const saved = await call<{ id: string }>({
-      type: 'saveCollector',
-      collector: {
-        kind: 'http-ndjson',
-        url: 'https://collector.example/ingest',
-        auth: { scheme: 'none' },
-        enabled: true,
-      },
-    })
+    const c = await ndjsonCollector(() =>
+      refuse ? new Response('{"error":"mapping conflict"}', { status: 400 }) : undefined,
+    )
     jira.add(6)
     await addSite()
     await bg.pushAll(true)
@@ -456,9 +448,9 @@ describe('background: collectors', () => {
       (await call<{ backlog: number; rejectedBacklog: number }[]>({ type: 'getCollectorStatus' }))[0]!
     expect(await status()).toMatchObject({ backlog: 0, rejectedBacklog: 6 })
     refuse = false
-    expect(await call({ type: 'requeueRejected', collectorId: saved.id })).toEqual({ requeued: 6 })
+    expect(await call({ type: 'requeueRejected', collectorId: c.id })).toEqual({ requeued: 6 })
     await bg.pushAll(true)
     expect(await status()).toMatchObject({ backlog: 0, rejectedBacklog: 0 })
-    expect(delivered).toBe(6)
+    expect(c.delivered()).toBe(6)
   })
 })
